@@ -1,0 +1,47 @@
+//! Argument conversions shared by the entry points.
+
+use chronokv_engine::{Durability, MAX_TIMESTAMP};
+
+use crate::errors::{coded, Result, INVALID_ARGUMENT};
+
+/// A JS number that must be an integer timestamp in 0..=2^53-1.
+pub fn timestamp(what: &str, value: f64) -> Result<u64> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= MAX_TIMESTAMP as f64 {
+        Ok(value as u64)
+    } else {
+        Err(coded(
+            INVALID_ARGUMENT,
+            format!("{what} must be an integer timestamp from 0 to 2^53-1, got {value}"),
+        ))
+    }
+}
+
+pub fn optional_timestamp(what: &str, value: Option<f64>) -> Result<Option<u64>> {
+    value.map(|v| timestamp(what, v)).transpose()
+}
+
+/// A JS number that must be a non-negative integer count.
+pub fn count(what: &str, value: f64) -> Result<usize> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 {
+        Ok(value.min(usize::MAX as f64) as usize)
+    } else {
+        Err(coded(INVALID_ARGUMENT, format!("{what} must be a non-negative integer, got {value}")))
+    }
+}
+
+pub fn durability(value: &str) -> Result<Durability> {
+    match value {
+        "sync" => Ok(Durability::Sync),
+        "async" => Ok(Durability::Async),
+        "none" => Ok(Durability::None),
+        other => Err(coded(
+            INVALID_ARGUMENT,
+            format!("durability must be 'sync', 'async' or 'none', got {other:?}"),
+        )),
+    }
+}
+
+/// Timestamps cross into JS as numbers; they are below 2^53, so the conversion is exact.
+pub fn ts_to_js(ts: u64) -> f64 {
+    ts as f64
+}

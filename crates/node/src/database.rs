@@ -1,0 +1,279 @@
+//! `NativeDatabase`: one handle on a (possibly shared) engine.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use chronokv_engine::{self as engine, HistoryOptions, Op, RangeCursor, RangeOptions};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, Null};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::convert::{count, durability, optional_timestamp, timestamp, ts_to_js};
+use crate::errors::{coded, from_engine, from_napi, guard, Result, INVALID_ARGUMENT};
+use crate::range::NativeRangeCursor;
+use crate::wait::WaitDurable;
+
+#[napi(object)]
+pub struct NativeOpenOptions {
+    pub durability: String,
+    pub create_if_missing: bool,
+    pub read_only: bool,
+}
+
+#[napi(object)]
+pub struct NativeEntry {
+    pub ts: f64,
+    pub value: Buffer,
+}
+
+/// One version of a key; `value` is null for a tombstone.
+#[napi(object)]
+pub struct NativeVersion {
+    pub ts: f64,
+    pub value: Either<Buffer, Null>,
+}
+
+#[napi(object)]
+pub struct NativeHistoryOptions {
+    pub since: Option<f64>,
+    pub until: Option<f64>,
+    pub reverse: bool,
+    pub limit: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeRangeOptions {
+    pub gt: Option<Buffer>,
+    pub gte: Option<Buffer>,
+    pub lt: Option<Buffer>,
+    pub lte: Option<Buffer>,
+    pub reverse: bool,
+    pub limit: Option<f64>,
+    pub at: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeStats {
+    pub keys: f64,
+    pub versions: f64,
+    pub memtable_bytes: f64,
+    pub wal_bytes: f64,
+    pub now: f64,
+}
+
+#[napi]
+pub struct NativeDatabase {
+    handle: engine::Handle,
+}
+
+#[napi]
+impl NativeDatabase {
+    /// Opens the database at `path`, or joins the engine this process already has open there.
+    #[napi(factory)]
+    pub fn open(path: String, options: NativeOpenOptions) -> Result<NativeDatabase> {
+        guard(|| {
+            let options = engine::Options {
+                durability: durability(&options.durability)?,
+                create_if_missing: options.create_if_missing,
+                read_only: options.read_only,
+            };
+            let handle = engine::open(Path::new(&path), &options).map_err(from_engine)?;
+            Ok(NativeDatabase { handle })
+        })
+    }
+
+    /// Newest live value with ts <= min(at, now()), or null.
+    #[napi]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        key: BufferSlice,
+        at: Option<f64>,
+    ) -> Result<Option<BufferSlice<'env>>> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            db.get_with(&key, at, |found| {
+                found.map(|(_, value)| BufferSlice::copy_from(env, value)).transpose()
+            })
+            .map_err(from_engine)?
+            .map_err(from_napi)
+        })
+    }
+
+    #[napi]
+    pub fn get_entry(&self, key: BufferSlice, at: Option<f64>) -> Result<Option<NativeEntry>> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            db.get_with(&key, at, |found| {
+                found.map(|(ts, value)| NativeEntry { ts: ts_to_js(ts), value: value.to_vec().into() })
+            })
+            .map_err(from_engine)
+        })
+    }
+
+    #[napi]
+    pub fn has(&self, key: BufferSlice, at: Option<f64>) -> Result<bool> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            db.get_with(&key, at, |found| found.is_some()).map_err(from_engine)
+        })
+    }
+
+    #[napi]
+    pub fn get_many(&self, keys: Vec<Buffer>, at: Option<f64>) -> Result<Vec<Option<Buffer>>> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            // One snapshot for all keys: fix `at` at the current watermark first.
+            let at = Some(at.unwrap_or_else(|| db.now()).min(db.now()));
+            keys.iter()
+                .map(|key| {
+                    db.get_with(key, at, |found| found.map(|(_, value)| value.to_vec().into()))
+                        .map_err(from_engine)
+                })
+                .collect()
+        })
+    }
+
+    /// Logs and applies a put; returns its commit timestamp (visible once waitDurable resolves).
+    #[napi]
+    pub fn put(&self, key: BufferSlice, value: BufferSlice) -> Result<f64> {
+        guard(|| self.write(&[Op::Put { key: &key, value: &value }]))
+    }
+
+    #[napi]
+    pub fn delete(&self, key: BufferSlice) -> Result<f64> {
+        guard(|| self.write(&[Op::Delete { key: &key }]))
+    }
+
+    /// Atomic batch; values[i] === null deletes keys[i].
+    #[napi]
+    pub fn batch(&self, keys: Vec<Buffer>, values: Vec<Option<Buffer>>) -> Result<f64> {
+        guard(|| {
+            if keys.len() != values.len() {
+                return Err(coded(
+                    INVALID_ARGUMENT,
+                    format!("batch has {} keys but {} values", keys.len(), values.len()),
+                ));
+            }
+            let ops: Vec<Op<'_>> = keys
+                .iter()
+                .zip(&values)
+                .map(|(key, value)| match value {
+                    Some(value) => Op::Put { key, value },
+                    None => Op::Delete { key },
+                })
+                .collect();
+            self.write(&ops)
+        })
+    }
+
+    /// Resolves with the acknowledged watermark once every commit up to `ts` is durable.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn wait_durable(&self, ts: f64) -> Result<AsyncTask<WaitDurable>> {
+        guard(|| {
+            let ts = timestamp("ts", ts)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            Ok(AsyncTask::new(WaitDurable::new(db.clone(), ts)))
+        })
+    }
+
+    /// The newest visible commit timestamp; 0 for an empty database.
+    #[napi]
+    pub fn now(&self) -> Result<f64> {
+        guard(|| Ok(ts_to_js(self.handle.db().map_err(from_engine)?.now())))
+    }
+
+    /// Versions of one key with since <= ts < until and ts <= now().
+    #[napi]
+    pub fn history(&self, key: BufferSlice, options: NativeHistoryOptions) -> Result<Vec<NativeVersion>> {
+        guard(|| {
+            let options = HistoryOptions {
+                since: optional_timestamp("since", options.since)?,
+                until: optional_timestamp("until", options.until)?,
+                reverse: options.reverse,
+                limit: options.limit.map(|l| count("limit", l)).transpose()?,
+            };
+            let db = self.handle.db().map_err(from_engine)?;
+            let mut versions = Vec::new();
+            db.history_with(&key, options, |ts, value| {
+                versions.push(NativeVersion {
+                    ts: ts_to_js(ts),
+                    value: match value {
+                        Some(v) => Either::A(v.to_vec().into()),
+                        None => Either::B(Null),
+                    },
+                });
+            })
+            .map_err(from_engine)?;
+            Ok(versions)
+        })
+    }
+
+    /// A cursor over live entries at one snapshot, in key byte order.
+    #[napi]
+    pub fn range(&self, options: NativeRangeOptions) -> Result<NativeRangeCursor> {
+        guard(|| {
+            let lower = bound("gt", options.gt, "gte", options.gte)?;
+            let upper = bound("lt", options.lt, "lte", options.lte)?;
+            let options = RangeOptions {
+                lower,
+                upper,
+                reverse: options.reverse,
+                limit: options.limit.map(|l| count("limit", l)).transpose()?,
+                at: optional_timestamp("at", options.at)?,
+            };
+            let db = self.handle.db().map_err(from_engine)?;
+            let cursor = RangeCursor::new(db.clone(), options).map_err(from_engine)?;
+            Ok(NativeRangeCursor::new(cursor))
+        })
+    }
+
+    #[napi]
+    pub fn stats(&self) -> Result<NativeStats> {
+        guard(|| {
+            let stats = self.handle.db().map_err(from_engine)?.stats().map_err(from_engine)?;
+            Ok(NativeStats {
+                keys: stats.keys as f64,
+                versions: stats.versions as f64,
+                memtable_bytes: stats.memtable_bytes as f64,
+                wal_bytes: stats.wal_bytes as f64,
+                now: ts_to_js(stats.now),
+            })
+        })
+    }
+
+    /// Releases this handle; the last handle in the process closes the engine. Idempotent.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        guard(|| self.handle.close().map_err(from_engine))
+    }
+}
+
+impl NativeDatabase {
+    fn write(&self, ops: &[Op<'_>]) -> Result<f64> {
+        let db = self.handle.writable().map_err(from_engine)?;
+        db.write(ops).map(ts_to_js).map_err(from_engine)
+    }
+}
+
+/// One side of a key range from its exclusive and inclusive spellings; both at once is an error.
+fn bound(
+    exclusive_name: &str,
+    exclusive: Option<Buffer>,
+    inclusive_name: &str,
+    inclusive: Option<Buffer>,
+) -> Result<Bound<Vec<u8>>> {
+    match (exclusive, inclusive) {
+        (Some(_), Some(_)) => Err(coded(
+            INVALID_ARGUMENT,
+            format!("give {exclusive_name} or {inclusive_name}, not both"),
+        )),
+        (Some(key), None) => Ok(Bound::Excluded(key.to_vec())),
+        (None, Some(key)) => Ok(Bound::Included(key.to_vec())),
+        (None, None) => Ok(Bound::Unbounded),
+    }
+}

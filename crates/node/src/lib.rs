@@ -1,0 +1,22 @@
+//! The napi-rs binding of chronokv: marshalling and error mapping only. No engine logic, no
+//! defaults (those live in ts/options.ts), no atomics.
+//!
+//! - Every entry point runs inside [`errors::guard`], so a panic becomes a `CHRONOKV_INTERNAL`
+//!   error instead of unwinding into Node.
+//! - Every error's message starts with its stable code (`CHRONOKV_CLOSED: ...`), for sync
+//!   throws and async rejections alike; sync throws also carry it as `err.code`. The facade's
+//!   one mapping function (ts/errors.ts) reads either.
+//! - Writes return their commit timestamp synchronously; durability is awaited separately
+//!   through `waitDurable`, which the facade coalesces (one wait per batch of writes).
+
+// napi objects hold JS references that have no useful Debug form.
+#![allow(missing_debug_implementations)]
+
+mod convert;
+mod database;
+mod errors;
+mod range;
+mod wait;
+
+pub use database::NativeDatabase;
+pub use range::NativeRangeCursor;

@@ -1,0 +1,277 @@
+//! The state appenders, waiters and the flusher share, and the flusher thread itself.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::SegQueue;
+
+use crate::format::encode_record;
+use crate::options::{Durability, WalOptions, WalStats};
+use crate::storage::LogFile;
+use crate::sync::{lock, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, OnceLock, Ordering};
+
+/// Capacity the flusher's buffer starts with and shrinks back to after a large batch.
+const BUF_INITIAL: usize = 64 << 10;
+/// A buffer that grew beyond this is released after its batch.
+const BUF_KEEP: usize = 4 << 20;
+
+/// A record waiting in the queue.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub seq: u64,
+    pub payload: Vec<u8>,
+}
+
+/// Everything the [`Wal`](crate::Wal) handle and the flusher thread share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub queue: SegQueue<Pending>,
+    /// Highest acknowledged seq. Written only by the flusher.
+    pub acked: AtomicU64,
+    /// Highest seq accepted by `append`, to reject out-of-order appends.
+    pub last_appended: AtomicU64,
+    /// Set once by `close`; appends fail from then on and the flusher drains and exits.
+    pub closing: AtomicBool,
+    /// Appends between their `closing` check and their push (see `Wal::append`).
+    pub appending: AtomicUsize,
+    /// Set by the flusher thread as it exits, for any reason.
+    pub stopped: AtomicBool,
+    /// The first write or sync failure; once set the log is poisoned for good.
+    pub poison: OnceLock<String>,
+    /// Waiters sleep on `waiters_cv` under this lock; never held across I/O.
+    pub waiters: Mutex<()>,
+    pub waiters_cv: Condvar,
+    pub bytes: AtomicU64,
+    pub syncs: AtomicU64,
+    pub batches: AtomicU64,
+    pub records: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(last_seq: u64, bytes: u64) -> Self {
+        Shared {
+            queue: SegQueue::new(),
+            acked: AtomicU64::new(last_seq),
+            last_appended: AtomicU64::new(last_seq),
+            closing: AtomicBool::new(false),
+            appending: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+            poison: OnceLock::new(),
+            waiters: Mutex::new(()),
+            waiters_cv: Condvar::new(),
+            bytes: AtomicU64::new(bytes),
+            syncs: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            records: AtomicU64::new(0),
+        }
+    }
+
+    /// Wakes every waiter. Taking the lock orders this after any waiter's check-then-wait, so
+    /// no wakeup is lost.
+    pub(crate) fn wake_waiters(&self) {
+        let _guard = lock(&self.waiters);
+        self.waiters_cv.notify_all();
+    }
+
+    /// Records the first failure (later ones are dropped) and wakes every waiter.
+    fn poison(&self, cause: String) {
+        let _ = self.poison.set(cause);
+        self.wake_waiters();
+    }
+
+    pub(crate) fn stats(&self) -> WalStats {
+        // Relaxed: the counters are statistics; no other memory is published through them.
+        WalStats {
+            syncs: self.syncs.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+            records: self.records.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The flusher: owns the tail segment, turns queued records into batches.
+#[derive(Debug)]
+pub(crate) struct Flusher {
+    shared: Arc<Shared>,
+    file: Box<dyn LogFile>,
+    path: PathBuf,
+    durability: Durability,
+    sync_interval: Duration,
+    max_batch_bytes: usize,
+    /// Reused for every batch.
+    buf: Vec<u8>,
+    /// Seq of the last record written to the file.
+    written_seq: u64,
+    /// When the oldest write not yet synced was made (Async and None modes).
+    unsynced_since: Option<Instant>,
+}
+
+impl Flusher {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        file: Box<dyn LogFile>,
+        path: PathBuf,
+        written_seq: u64,
+        opts: &WalOptions,
+    ) -> Self {
+        Flusher {
+            shared,
+            file,
+            path,
+            durability: opts.durability,
+            sync_interval: opts.sync_interval,
+            max_batch_bytes: opts.max_batch_bytes.max(1),
+            buf: Vec::with_capacity(BUF_INITIAL),
+            written_seq,
+            unsynced_since: None,
+        }
+    }
+
+    /// The thread's body. On any exit (clean, failure, or panic) marks the log stopped and
+    /// wakes the waiters.
+    pub(crate) fn run(mut self) {
+        let _exit = ExitGuard {
+            shared: Arc::clone(&self.shared),
+        };
+        if let Err(cause) = self.run_loop() {
+            self.shared.poison(cause);
+        }
+    }
+
+    fn run_loop(&mut self) -> Result<(), String> {
+        loop {
+            // ORDERING: SeqCst, read before the drain below. Pairs with the SeqCst store in
+            // `Wal::close` and, with the SeqCst load of `appending` further down, forms the
+            // store/load pair against `Wal::append`'s SeqCst increment-then-check.
+            let closing = self.shared.closing.load(Ordering::SeqCst);
+            let wrote = self.flush_batch()?;
+            if self.durability == Durability::Async && self.sync_overdue() {
+                self.sync()?;
+            }
+            if wrote {
+                // Appends that arrived during the write and sync form the next batch.
+                continue;
+            }
+            if closing {
+                // ORDERING: SeqCst. `closing` was seen true before this load, so an append
+                // not counted here sees `closing` and fails; an append whose decrement
+                // (Release) we read as done has its push visible to the drain.
+                if self.shared.appending.load(Ordering::SeqCst) != 0 {
+                    thread::park_timeout(Duration::from_millis(1));
+                    continue;
+                }
+                if !self.shared.queue.is_empty() {
+                    continue;
+                }
+                if self.unsynced_since.is_some() {
+                    self.sync()?;
+                }
+                return Ok(());
+            }
+            // Park until an append unparks us; an unpark that raced ahead of this call makes
+            // it return at once, so no record is left waiting.
+            match self.unsynced_since {
+                Some(since) if self.durability == Durability::Async => {
+                    thread::park_timeout(self.sync_interval.saturating_sub(since.elapsed()));
+                }
+                _ => thread::park(),
+            }
+        }
+    }
+
+    /// Writes everything queued (up to `max_batch_bytes`) with one write, syncs it under
+    /// `Durability::Sync`, then publishes the ack. Returns whether anything was written.
+    fn flush_batch(&mut self) -> Result<bool, String> {
+        self.buf.clear();
+        let mut count = 0u64;
+        let mut last = self.written_seq;
+        while self.buf.len() < self.max_batch_bytes {
+            let Some(record) = self.shared.queue.pop() else {
+                break;
+            };
+            if record.seq <= last {
+                return Err(format!(
+                    "append of seq {} reached the flusher after seq {last}: appends must be made in seq order",
+                    record.seq
+                ));
+            }
+            encode_record(record.seq, &record.payload, &mut self.buf).map_err(|e| e.to_string())?;
+            last = record.seq;
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(false);
+        }
+
+        let result = self.file.write_all(&self.buf);
+        if let Err(e) = result {
+            return Err(self.cause("write", &e));
+        }
+        // Relaxed: statistics only; nothing is published through them.
+        self.shared
+            .bytes
+            .fetch_add(self.buf.len() as u64, Ordering::Relaxed);
+        self.shared.batches.fetch_add(1, Ordering::Relaxed);
+        self.shared.records.fetch_add(count, Ordering::Relaxed);
+        self.written_seq = last;
+        if self.durability == Durability::Sync {
+            self.sync()?;
+        } else if self.unsynced_since.is_none() {
+            self.unsynced_since = Some(Instant::now());
+        }
+
+        // ORDERING: Release, pairs with the Acquire loads in `Wal::acked` and
+        // `Wal::wait_acked`: whoever sees the new watermark also sees that the records up to it
+        // are written (and synced under Sync). Only this thread stores `acked`.
+        self.shared.acked.store(last, Ordering::Release);
+        self.shared.wake_waiters();
+
+        if self.buf.capacity() > BUF_KEEP {
+            self.buf = Vec::with_capacity(BUF_INITIAL);
+        }
+        Ok(true)
+    }
+
+    fn sync_overdue(&self) -> bool {
+        self.unsynced_since
+            .is_some_and(|since| since.elapsed() >= self.sync_interval)
+    }
+
+    /// One `fdatasync`. A failure is returned as the poison cause and never retried.
+    fn sync(&mut self) -> Result<(), String> {
+        // Relaxed: a statistic.
+        self.shared.syncs.fetch_add(1, Ordering::Relaxed);
+        let result = self.file.sync_data();
+        if let Err(e) = result {
+            return Err(self.cause("fdatasync", &e));
+        }
+        self.unsynced_since = None;
+        Ok(())
+    }
+
+    fn cause(&self, op: &str, e: &std::io::Error) -> String {
+        format!("{op} {} failed: {e}", self.path.display())
+    }
+}
+
+/// Runs when the flusher thread ends, even by panic.
+struct ExitGuard {
+    shared: Arc<Shared>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self
+                .shared
+                .poison
+                .set("the wal flusher thread panicked".to_owned());
+        }
+        // ORDERING: Release, pairs with the Acquire load in `Wal::wait_acked`; the waiter also
+        // re-checks it under the waiters lock, which `wake_waiters` takes after this store.
+        self.shared.stopped.store(true, Ordering::Release);
+        self.shared.wake_waiters();
+    }
+}

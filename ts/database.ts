@@ -1,0 +1,345 @@
+/**
+ * The Database class: typed reads, writes and scans over one native handle.
+ *
+ * Reads are synchronous and go straight to the binding. Writes call the binding synchronously
+ * (it logs and applies them and returns the commit timestamp) and then wait, coalesced, for
+ * durability through {@link DurabilityWaiter}. Every failure, sync or async, is a ChronoError
+ * mapped by `fromNative`; async methods never throw synchronously.
+ *
+ * @packageDocumentation
+ */
+
+import { decodeWith, describe, encodeKey, encodeValue, type Codec } from './codecs'
+import { DurabilityWaiter } from './durability-waiter'
+import { ClosedError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
+import type { NativeDatabase, NativeKeyedEntry, NativeRangeOptions } from './native'
+import {
+  MAX_TIMESTAMP,
+  readAt,
+  resolveHistoryOptions,
+  resolveRangeOptions,
+  type ResolvedOpenOptions,
+} from './options'
+import { BatchIterator, RangeIterable } from './range-iterable'
+import type {
+  BatchOp,
+  Entry,
+  HistoryOptions,
+  RangeOptions,
+  ReadOptions,
+  Stats,
+  Timestamp,
+  Version,
+} from './types'
+
+const EMPTY: readonly never[] = []
+
+/**
+ * An open chronokv database. Obtain one with `open()`; every committed write is kept as a
+ * version, so reads can go back to any past timestamp.
+ *
+ * @typeParam K - the key type, as encoded by the key encoding (default string).
+ * @typeParam V - the value type, as encoded by the value encoding.
+ */
+export class Database<K = string, V = any> {
+  /** The directory this database lives in, as given to `open()` (resolved to an absolute path). */
+  readonly path: string
+
+  readonly #native: NativeDatabase
+  readonly #keyCodec: Codec<K>
+  readonly #valueCodec: Codec<V>
+  readonly #readOnly: boolean
+  readonly #writes: DurabilityWaiter
+  #closed = false
+  #closing: Promise<void> | undefined
+
+  /**
+   * Wraps an open native handle. Use `open()` instead.
+   * @internal
+   */
+  constructor(native: NativeDatabase, path: string, options: ResolvedOpenOptions<K, V>) {
+    this.path = path
+    this.#native = native
+    this.#keyCodec = options.keyCodec
+    this.#valueCodec = options.valueCodec
+    this.#readOnly = options.readOnly
+    this.#writes = new DurabilityWaiter((ts) => native.waitDurable(ts))
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /**
+   * The value of `key` as of `at` (default: now): the newest version with `ts <= at`, or
+   * undefined when the key did not exist or was deleted at that time.
+   * @throws InvalidArgumentError for a bad key or `at`; ClosedError after close().
+   */
+  get(key: K, options?: ReadOptions): V | undefined {
+    this.#checkOpen()
+    try {
+      const bytes = this.#native.get(encodeKey(this.#keyCodec, key), readAt(options))
+      return bytes == null ? undefined : decodeWith(this.#valueCodec, bytes, 'value')
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /**
+   * Like {@link Database.get}, with the commit timestamp of the version read:
+   * `{ key, value, ts }`, or undefined when the key did not exist or was deleted at `at`.
+   */
+  getEntry(key: K, options?: ReadOptions): Entry<K, V> | undefined {
+    this.#checkOpen()
+    try {
+      const entry = this.#native.getEntry(encodeKey(this.#keyCodec, key), readAt(options))
+      if (entry == null) return undefined
+      return { key, value: decodeWith(this.#valueCodec, entry.value, 'value'), ts: entry.ts }
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /** True when `key` had a value (was not absent or deleted) as of `at` (default: now). */
+  has(key: K, options?: ReadOptions): boolean {
+    this.#checkOpen()
+    try {
+      return this.#native.has(encodeKey(this.#keyCodec, key), readAt(options))
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /**
+   * The values of several keys as of one time `at` (default: now), in the order of `keys`;
+   * undefined for keys that had no value.
+   */
+  getMany(keys: readonly K[], options?: ReadOptions): Array<V | undefined> {
+    this.#checkOpen()
+    try {
+      if (!Array.isArray(keys)) {
+        throw new InvalidArgumentError(`getMany() expects an array of keys, got ${describe(keys)}.`)
+      }
+      const encoded = keys.map((key) => encodeKey(this.#keyCodec, key))
+      const values = this.#native.getMany(encoded, readAt(options))
+      return values.map((bytes) =>
+        bytes == null ? undefined : decodeWith(this.#valueCodec, bytes, 'value'),
+      )
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /**
+   * A lazy scan of the live entries in a key range, ordered by encoded key bytes (descending
+   * with `reverse`), as of one snapshot. The snapshot is fixed now: `at`, or `db.now()` at the
+   * moment getRange is called; every iteration of the result reads that same snapshot.
+   *
+   * @example
+   * ```ts
+   * for (const { key, value } of db.getRange({ gte: 'user:', lt: 'user;' })) console.log(key, value)
+   * const firstTen = db.getRange({ limit: 10 }).asArray
+   * ```
+   */
+  getRange(options?: RangeOptions<K>): RangeIterable<Entry<K, V>> {
+    this.#checkOpen()
+    let range: NativeRangeOptions
+    try {
+      range = resolveRangeOptions(options, (key) => encodeKey(this.#keyCodec, key))
+      range.at ??= this.#native.now()
+    } catch (err) {
+      throw fromNative(err)
+    }
+    if (range.limit === 0) return new RangeIterable(() => this.#emptyIteration())
+    const decodeEntry = (row: NativeKeyedEntry): Entry<K, V> => ({
+      key: decodeWith(this.#keyCodec, row.key, 'key'),
+      value: decodeWith(this.#valueCodec, row.value, 'value'),
+      ts: row.ts,
+    })
+    return new RangeIterable(() => {
+      this.#checkOpen()
+      let cursor
+      try {
+        cursor = this.#native.range(range)
+      } catch (err) {
+        throw fromNative(err)
+      }
+      const source = {
+        next: (max: number) => {
+          this.#checkOpen()
+          return cursor.next(max)
+        },
+        close: () => cursor.close(),
+      }
+      return new BatchIterator(source, decodeEntry)
+    })
+  }
+
+  /**
+   * Every version of one key, oldest first (newest first with `reverse`), tombstones included:
+   * `{ key, ts, value, deleted: false }` for puts and `{ key, ts, deleted: true }` for deletes.
+   * `since` is inclusive and `until` exclusive. Versions committed after history() was called
+   * are not listed, however often the result is iterated. A key that never existed has an
+   * empty history.
+   */
+  history(key: K, options?: HistoryOptions): RangeIterable<Version<K, V>> {
+    this.#checkOpen()
+    let encoded: Buffer
+    let query
+    try {
+      encoded = encodeKey(this.#keyCodec, key)
+      query = resolveHistoryOptions(options)
+      const now = this.#native.now()
+      if (now < MAX_TIMESTAMP) query.until = Math.min(query.until ?? MAX_TIMESTAMP, now + 1)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    if (query.limit === 0) return new RangeIterable(() => this.#emptyIteration())
+    const valueCodec = this.#valueCodec
+    return new RangeIterable(() => {
+      this.#checkOpen()
+      let versions
+      try {
+        versions = this.#native.history(encoded, query)
+      } catch (err) {
+        throw fromNative(err)
+      }
+      return (function* (): Generator<Version<K, V>> {
+        for (const version of versions) {
+          yield version.value == null
+            ? { key, ts: version.ts, value: undefined, deleted: true }
+            : { key, ts: version.ts, value: decodeWith(valueCodec, version.value, 'value'), deleted: false }
+        }
+      })()
+    })
+  }
+
+  /** The newest visible commit timestamp (integer microseconds); 0 for an empty database. */
+  now(): Timestamp {
+    this.#checkOpen()
+    try {
+      return this.#native.now()
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /** Counters describing the database. */
+  stats(): Stats {
+    this.#checkOpen()
+    try {
+      const s = this.#native.stats()
+      return {
+        keys: s.keys,
+        versions: s.versions,
+        memtableBytes: s.memtableBytes,
+        walBytes: s.walBytes,
+        now: s.now,
+      }
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  /**
+   * Writes a new version of `key`. Resolves with its commit timestamp once the write is durable
+   * (under the database's durability mode) and visible to reads.
+   * @returns a promise that rejects with InvalidArgumentError for a bad key or value (nothing is
+   * written), ReadOnlyError, ClosedError or IoError.
+   */
+  put(key: K, value: V): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    if (this.#readOnly) return Promise.reject(new ReadOnlyError())
+    let ts: Timestamp
+    try {
+      ts = this.#native.put(encodeKey(this.#keyCodec, key), encodeValue(this.#valueCodec, value))
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return this.#writes.track(ts)
+  }
+
+  /**
+   * Deletes `key` by writing a tombstone version; earlier versions stay readable as of earlier
+   * times and in `history`. Resolves with the tombstone's commit timestamp once durable. Deleting
+   * a key that does not exist still writes a tombstone.
+   */
+  delete(key: K): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    if (this.#readOnly) return Promise.reject(new ReadOnlyError())
+    let ts: Timestamp
+    try {
+      ts = this.#native.delete(encodeKey(this.#keyCodec, key))
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return this.#writes.track(ts)
+  }
+
+  /**
+   * Applies several puts and deletes atomically: all of them get one commit timestamp, and a
+   * reader sees all or none. Every key and value is encoded before anything is written, so a bad
+   * operation fails the whole batch and writes nothing. An empty batch writes nothing and
+   * resolves with `db.now()`.
+   */
+  batch(ops: ReadonlyArray<BatchOp<K, V>>): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    if (this.#readOnly) return Promise.reject(new ReadOnlyError())
+    let ts: Timestamp
+    try {
+      if (!Array.isArray(ops)) {
+        throw new InvalidArgumentError(`batch() expects an array of operations, got ${describe(ops)}.`)
+      }
+      if (ops.length === 0) return Promise.resolve(this.#native.now())
+      const keys: Buffer[] = new Array(ops.length)
+      const values: Array<Buffer | null> = new Array(ops.length)
+      for (let i = 0; i < ops.length; i++) {
+        const op: unknown = ops[i]
+        const type = typeof op === 'object' && op !== null ? (op as { type?: unknown }).type : undefined
+        if (type !== 'put' && type !== 'del') {
+          throw new InvalidArgumentError(
+            `batch() operation ${i} must be { type: 'put', key, value } or { type: 'del', key }, got ${describe(op)}.`,
+          )
+        }
+        const { key, value } = op as { key: K; value: V }
+        keys[i] = encodeKey(this.#keyCodec, key)
+        values[i] = type === 'put' ? encodeValue(this.#valueCodec, value) : null
+      }
+      ts = this.#native.batch(keys, values)
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return this.#writes.track(ts)
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /**
+   * Closes the database: new calls fail with ClosedError at once, writes already issued settle,
+   * then the native handle is released (the engine drains and fsyncs its log when the process's
+   * last handle closes). Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown()
+    return this.#closing
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#closed = true
+    await this.#writes.idle()
+    try {
+      this.#native.close()
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError()
+  }
+
+  #emptyIteration(): Iterator<never> {
+    this.#checkOpen()
+    return EMPTY[Symbol.iterator]()
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * chronokv: an embedded, durable, temporal key-value store. Every committed write is kept as a
+ * version with a commit timestamp, so any key can be read as of any past moment.
+ *
+ * @example
+ * ```ts
+ * import { open } from 'chronokv'
+ *
+ * const db = await open<string, { name: string }>('./data/users')
+ * const ts = await db.put('alice', { name: 'Alice' })
+ * await db.delete('alice')
+ * db.get('alice')            // undefined
+ * db.get('alice', { at: ts }) // { name: 'Alice' }
+ * await db.close()
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+import { resolve } from 'node:path'
+import { Database } from './database'
+import { ChronoError, ErrorCode, fromNative, InvalidArgumentError } from './errors'
+import { loadNative } from './native'
+import { resolveOpenOptions, type OpenOptions } from './options'
+
+/**
+ * Opens the database in directory `path`, creating it unless `createIfMissing: false`.
+ * Opening a path that this process already has open (from any worker thread) joins the same
+ * engine.
+ *
+ * @typeParam K - the key type: string by default; Uint8Array (or Buffer) with
+ *   `keyEncoding: 'binary'`; anything with a custom codec.
+ * @typeParam V - the value type.
+ * @returns a promise of the open {@link Database}. It rejects with InvalidArgumentError for bad
+ *   options, LockedError when another process holds the database, CorruptionError or IoError
+ *   when it cannot be recovered or read.
+ */
+export async function open<K = string, V = any>(
+  path: string,
+  options?: OpenOptions<K, V>,
+): Promise<Database<K, V>> {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new InvalidArgumentError('open() expects a non-empty directory path.')
+  }
+  const resolved = resolveOpenOptions<K, V>(options)
+  const absolute = resolve(path)
+  let binding
+  try {
+    binding = loadNative()
+  } catch (err) {
+    throw new ChronoError(
+      `chronokv's native binding could not be loaded: ${(err as Error)?.message ?? String(err)}`,
+      ErrorCode.INTERNAL,
+      { cause: err },
+    )
+  }
+  try {
+    return new Database<K, V>(binding.NativeDatabase.open(absolute, resolved.native), absolute, resolved)
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
+export { MAX_KEY_BYTES, MAX_VALUE_BYTES, MIN_KEY_BYTES, type Codec } from './codecs'
+export { Database } from './database'
+export {
+  ChronoError,
+  ClosedError,
+  ConflictError,
+  CorruptionError,
+  ErrorCode,
+  InvalidArgumentError,
+  IoError,
+  LockedError,
+  ReadOnlyError,
+} from './errors'
+export {
+  MAX_TIMESTAMP,
+  type Durability,
+  type KeyEncoding,
+  type OpenOptions,
+  type RetentionOptions,
+  type ValueEncoding,
+} from './options'
+export { RangeIterable } from './range-iterable'
+export type {
+  At,
+  BatchOp,
+  DeleteVersion,
+  Entry,
+  HistoryOptions,
+  PutVersion,
+  RangeOptions,
+  ReadOptions,
+  Stats,
+  Timestamp,
+  Version,
+} from './types'

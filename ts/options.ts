@@ -1,0 +1,309 @@
+/**
+ * Options: their types, defaults and validation. Every option object and every time or limit
+ * argument a user passes is checked here, so the binding only ever sees well-typed input.
+ * Unknown option names and wrong types are refused with {@link InvalidArgumentError}.
+ *
+ * @packageDocumentation
+ */
+
+import { types } from 'node:util'
+import {
+  binaryCodec,
+  describe,
+  isCodec,
+  jsonCodec,
+  msgpackCodec,
+  preloadMsgpack,
+  utf8Codec,
+  type Codec,
+} from './codecs'
+import { InvalidArgumentError } from './errors'
+import type { NativeHistoryOptions, NativeOpenOptions, NativeRangeOptions } from './native'
+import type { HistoryOptions, RangeOptions, Timestamp } from './types'
+
+/**
+ * When a write's promise resolves:
+ * - `'sync'` (default): after the write-ahead log is fsynced (writes arriving together share one fsync);
+ * - `'async'`: once the operating system has the write; the fsync follows shortly after;
+ * - `'none'`: the log is never fsynced (tests, caches): a machine crash can lose recent writes.
+ */
+export type Durability = 'sync' | 'async' | 'none'
+
+/**
+ * How keys are encoded: `'utf8'` for string keys (the default), `'binary'` for Buffer or
+ * Uint8Array keys (read back as Buffers), or a {@link Codec}. Keys sort by their encoded bytes.
+ */
+export type KeyEncoding<K> =
+  | Codec<K>
+  | ([K] extends [string] ? 'utf8' : never)
+  | ([K] extends [Uint8Array] ? 'binary' : never)
+
+/**
+ * How values are encoded: `'json'` (the default), `'msgpack'`, `'utf8'` for strings, `'binary'`
+ * for Buffer or Uint8Array values (read back as Buffers), or a {@link Codec}.
+ */
+export type ValueEncoding<V> =
+  | Codec<V>
+  | 'json'
+  | 'msgpack'
+  | ([V] extends [string] ? 'utf8' : never)
+  | ([V] extends [Uint8Array] ? 'binary' : never)
+
+/**
+ * How long history is kept. Accepted and validated, but not yet applied: this release keeps
+ * every version.
+ */
+export interface RetentionOptions {
+  /** History older than this many milliseconds may be collected (a number > 0). */
+  maxAgeMs?: number
+  /** Always keep at least this many versions per key (an integer > 0). */
+  minVersions?: number
+}
+
+/** Options of `open()`. */
+export interface OpenOptions<K = string, V = any> {
+  /** How keys are encoded (default `'utf8'`). */
+  keyEncoding?: KeyEncoding<K>
+  /** How values are encoded (default `'json'`). */
+  valueEncoding?: ValueEncoding<V>
+  /** When writes resolve (default `'sync'`). */
+  durability?: Durability
+  /** Create the database when the directory holds none (default true). */
+  createIfMissing?: boolean
+  /** Refuse every write with ReadOnlyError (default false). */
+  readOnly?: boolean
+  /** History retention. Validated but not yet applied in this release. */
+  retention?: RetentionOptions
+  /** Memtable budget in bytes before a flush to extents. Validated but not yet applied in this release. */
+  memtableBytes?: number
+}
+
+/** Open options after validation and defaults. @internal */
+export interface ResolvedOpenOptions<K, V> {
+  keyCodec: Codec<K>
+  valueCodec: Codec<V>
+  readOnly: boolean
+  native: NativeOpenOptions
+  retention: Required<RetentionOptions> | undefined
+  memtableBytes: number | undefined
+}
+
+/** The largest timestamp chronokv accepts: 2^53 - 1. */
+export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER
+
+const OPEN_OPTION_NAMES = new Set([
+  'keyEncoding',
+  'valueEncoding',
+  'durability',
+  'createIfMissing',
+  'readOnly',
+  'retention',
+  'memtableBytes',
+])
+const RETENTION_OPTION_NAMES = new Set(['maxAgeMs', 'minVersions'])
+const READ_OPTION_NAMES = new Set(['at'])
+const RANGE_OPTION_NAMES = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'at'])
+const HISTORY_OPTION_NAMES = new Set(['since', 'until', 'reverse', 'limit'])
+const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(['sync', 'async', 'none'])
+
+/**
+ * Checks that `value` is undefined or a plain options object whose keys are all in `allowed`.
+ * Returns the object (or undefined).
+ */
+function optionsObject(
+  what: string,
+  value: unknown,
+  allowed: ReadonlySet<string>,
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${what} must be an object, got ${describe(value)}.`)
+  }
+  for (const name of Object.keys(value)) {
+    if (!allowed.has(name)) {
+      throw new InvalidArgumentError(
+        `Unknown option '${name}' in ${what}; expected one of: ${[...allowed].join(', ')}.`,
+      )
+    }
+  }
+  return value as Record<string, unknown>
+}
+
+function optionalBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`Option '${name}' must be a boolean, got ${describe(value)}.`)
+  }
+  return value
+}
+
+function positiveNumber(name: string, value: unknown, integer: boolean): number {
+  const ok =
+    typeof value === 'number' &&
+    value > 0 &&
+    (integer ? Number.isSafeInteger(value) : Number.isFinite(value))
+  if (!ok) {
+    const kind = integer ? 'a positive integer' : 'a positive finite number'
+    throw new InvalidArgumentError(`Option '${name}' must be ${kind}, got ${describe(value)}.`)
+  }
+  return value as number
+}
+
+function keyCodecFor(value: unknown): Codec<any> {
+  if (value === undefined || value === 'utf8') return utf8Codec
+  if (value === 'binary') return binaryCodec
+  if (isCodec(value)) return value
+  throw new InvalidArgumentError(
+    `Option 'keyEncoding' must be 'utf8', 'binary' or a codec { encode, decode }, got ${describe(value)}.`,
+  )
+}
+
+function valueCodecFor(value: unknown): Codec<any> {
+  if (value === undefined || value === 'json') return jsonCodec
+  if (value === 'utf8') return utf8Codec
+  if (value === 'binary') return binaryCodec
+  if (value === 'msgpack') {
+    preloadMsgpack()
+    return msgpackCodec
+  }
+  if (isCodec(value)) return value
+  throw new InvalidArgumentError(
+    `Option 'valueEncoding' must be 'json', 'utf8', 'binary', 'msgpack' or a codec { encode, decode }, got ${describe(value)}.`,
+  )
+}
+
+function retentionFrom(value: unknown): Required<RetentionOptions> | undefined {
+  const retention = optionsObject("option 'retention'", value, RETENTION_OPTION_NAMES)
+  if (retention === undefined) return undefined
+  return {
+    maxAgeMs:
+      retention.maxAgeMs === undefined
+        ? Infinity
+        : positiveNumber('retention.maxAgeMs', retention.maxAgeMs, false),
+    minVersions:
+      retention.minVersions === undefined
+        ? 1
+        : positiveNumber('retention.minVersions', retention.minVersions, true),
+  }
+}
+
+/**
+ * Validates the options of `open()` and applies the defaults.
+ * @throws InvalidArgumentError for unknown names or wrong types.
+ * @internal
+ */
+export function resolveOpenOptions<K, V>(options: unknown): ResolvedOpenOptions<K, V> {
+  const o = optionsObject('open() options', options, OPEN_OPTION_NAMES) ?? {}
+  const durability = o.durability ?? 'sync'
+  if (!DURABILITIES.has(durability)) {
+    throw new InvalidArgumentError(
+      `Option 'durability' must be 'sync', 'async' or 'none', got ${describe(durability)}.`,
+    )
+  }
+  const readOnly = optionalBoolean('readOnly', o.readOnly, false)
+  return {
+    keyCodec: keyCodecFor(o.keyEncoding),
+    valueCodec: valueCodecFor(o.valueEncoding),
+    readOnly,
+    native: {
+      durability: durability as Durability,
+      createIfMissing: optionalBoolean('createIfMissing', o.createIfMissing, true),
+      readOnly,
+    },
+    retention: retentionFrom(o.retention),
+    memtableBytes:
+      o.memtableBytes === undefined ? undefined : positiveNumber('memtableBytes', o.memtableBytes, true),
+  }
+}
+
+/**
+ * Converts an `at`, `since` or `until` argument to a timestamp in microseconds: a number must be
+ * an integer in 0..2^53-1; a valid Date counts as its milliseconds * 1000.
+ * @param name - the argument's name, for the error message.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function toTimestamp(name: string, value: unknown): Timestamp {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0) return value + 0 // + 0 turns -0 into 0
+    throw new InvalidArgumentError(
+      `'${name}' must be an integer number of microseconds in 0..2^53-1 or a Date, got ${describe(value)}.`,
+    )
+  }
+  if (types.isDate(value)) {
+    const micros = (value as Date).getTime() * 1000
+    if (Number.isSafeInteger(micros) && micros >= 0) return micros + 0
+    throw new InvalidArgumentError(
+      `'${name}' must be a valid Date between 1970 and 2255, got ${String(value)}.`,
+    )
+  }
+  throw new InvalidArgumentError(
+    `'${name}' must be a timestamp (integer microseconds) or a Date, got ${describe(value)}.`,
+  )
+}
+
+/**
+ * Validates a `limit`: a non-negative safe integer.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function toLimit(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value + 0
+  throw new InvalidArgumentError(`'limit' must be a non-negative integer, got ${describe(value)}.`)
+}
+
+function optionalTimestamp(name: string, value: unknown): Timestamp | undefined {
+  return value === undefined ? undefined : toTimestamp(name, value)
+}
+
+/**
+ * The `at` of point-read options (`get`, `getEntry`, `has`, `getMany`); undefined means now.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function readAt(options: unknown): Timestamp | undefined {
+  if (options === undefined) return undefined
+  const o = optionsObject('read options', options, READ_OPTION_NAMES)
+  return optionalTimestamp('at', o?.at)
+}
+
+/**
+ * Validates `getRange` options and encodes their bounds with `encodeKey`. `at` is left
+ * undefined when not given; the caller fixes it.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveRangeOptions<K>(
+  options: RangeOptions<K> | undefined,
+  encodeKey: (key: K) => Buffer,
+): NativeRangeOptions {
+  const o = optionsObject('getRange() options', options, RANGE_OPTION_NAMES) ?? {}
+  if (o.gt !== undefined && o.gte !== undefined) {
+    throw new InvalidArgumentError("getRange() accepts 'gt' or 'gte', not both.")
+  }
+  if (o.lt !== undefined && o.lte !== undefined) {
+    throw new InvalidArgumentError("getRange() accepts 'lt' or 'lte', not both.")
+  }
+  const resolved: NativeRangeOptions = { reverse: optionalBoolean('reverse', o.reverse, false) }
+  if (o.gt !== undefined) resolved.gt = encodeKey(o.gt as K)
+  if (o.gte !== undefined) resolved.gte = encodeKey(o.gte as K)
+  if (o.lt !== undefined) resolved.lt = encodeKey(o.lt as K)
+  if (o.lte !== undefined) resolved.lte = encodeKey(o.lte as K)
+  if (o.limit !== undefined) resolved.limit = toLimit(o.limit)
+  if (o.at !== undefined) resolved.at = toTimestamp('at', o.at)
+  return resolved
+}
+
+/**
+ * Validates `history` options.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveHistoryOptions(options: HistoryOptions | undefined): NativeHistoryOptions {
+  const o = optionsObject('history() options', options, HISTORY_OPTION_NAMES) ?? {}
+  const resolved: NativeHistoryOptions = { reverse: optionalBoolean('reverse', o.reverse, false) }
+  if (o.since !== undefined) resolved.since = toTimestamp('since', o.since)
+  if (o.until !== undefined) resolved.until = toTimestamp('until', o.until)
+  if (o.limit !== undefined) resolved.limit = toLimit(o.limit)
+  return resolved
+}

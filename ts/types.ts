@@ -1,0 +1,99 @@
+/**
+ * Plain data types of the public API.
+ *
+ * @packageDocumentation
+ */
+
+/** A commit timestamp: integer microseconds since the Unix epoch, at most 2^53 - 1. */
+export type Timestamp = number
+
+/**
+ * A point in time to read at: a {@link Timestamp}, or a `Date` (its milliseconds * 1000).
+ * Must be a non-negative integer no larger than 2^53 - 1 once converted.
+ */
+export type At = Timestamp | Date
+
+/** Options of the point reads `get`, `getEntry`, `has` and `getMany`. */
+export interface ReadOptions {
+  /** Read the database as it was at this time (default: now). */
+  at?: At
+}
+
+/** A key with its value and the commit timestamp of the version the value comes from. */
+export interface Entry<K, V> {
+  key: K
+  value: V
+  ts: Timestamp
+}
+
+/** A version written by a put: `deleted` is false and `value` is present. */
+export interface PutVersion<K, V> {
+  key: K
+  ts: Timestamp
+  value: V
+  deleted: false
+}
+
+/** A version written by a delete (a tombstone): `deleted` is true and `value` is undefined. */
+export interface DeleteVersion<K> {
+  key: K
+  ts: Timestamp
+  value?: undefined
+  deleted: true
+}
+
+/**
+ * One version of a key, as listed by `history`. Check `deleted` to narrow `value`:
+ * `if (!v.deleted) use(v.value)`.
+ */
+export type Version<K, V> = PutVersion<K, V> | DeleteVersion<K>
+
+/**
+ * Bounds and order of `getRange`. Keys are compared by their encoded bytes. At most one of
+ * `gt`/`gte` and one of `lt`/`lte` may be given.
+ */
+export interface RangeOptions<K> {
+  /** Only keys strictly greater than this one. */
+  gt?: K
+  /** Only keys greater than or equal to this one. */
+  gte?: K
+  /** Only keys strictly less than this one. */
+  lt?: K
+  /** Only keys less than or equal to this one. */
+  lte?: K
+  /** Descending key order when true (default false). */
+  reverse?: boolean
+  /** At most this many entries (a non-negative integer). */
+  limit?: number
+  /** The snapshot to read; fixed when `getRange` is called (default: `db.now()` at that moment). */
+  at?: At
+}
+
+/** Time window, order and size of `history`. */
+export interface HistoryOptions {
+  /** Only versions with `ts >= since` (inclusive). */
+  since?: At
+  /** Only versions with `ts < until` (exclusive). */
+  until?: At
+  /** Newest first when true; oldest first otherwise (default). */
+  reverse?: boolean
+  /** At most this many versions (a non-negative integer). */
+  limit?: number
+}
+
+/** Counters describing a database; more fields arrive in later releases. */
+export interface Stats {
+  /** Number of distinct keys that have at least one version. */
+  keys: number
+  /** Number of versions kept, tombstones included. */
+  versions: number
+  /** Bytes held by the in-memory table. */
+  memtableBytes: number
+  /** Bytes of write-ahead log on disk. */
+  walBytes: number
+  /** The newest visible commit timestamp, as `db.now()` returns. */
+  now: Timestamp
+}
+
+/** One operation of `db.batch`: a put of `value` under `key`, or a delete of `key`. */
+export type BatchOp<K, V> = { type: 'put'; key: K; value: V } | { type: 'del'; key: K }
