@@ -115,7 +115,11 @@ impl Database {
             newest = newest.max(ts);
             Ok(())
         };
-        let wal_options = WalOptions { durability: options.durability, ..WalOptions::default() };
+        let wal_options = WalOptions {
+            durability: options.durability,
+            storage: Arc::clone(&options.storage),
+            ..WalOptions::default()
+        };
         let wal = Wal::open(&wal_dir, wal_options, &mut replay)?;
         Ok(Database {
             path: dir,

@@ -34,6 +34,6 @@ mod registry;
 pub use database::{Database, DatabaseStats, HistoryOptions, Op};
 pub use error::{Error, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_TIMESTAMP, MAX_VALUE_BYTES};
-pub use options::{Durability, Options};
+pub use options::{Durability, FsStorage, Options, Storage};
 pub use range::{RangeCursor, RangeOptions};
 pub use registry::{open, Handle};

@@ -1,7 +1,9 @@
 //! Open options. Defaults and validation of user-facing options live in the TypeScript facade;
 //! these are the engine's own, already valid.
 
-pub use chronokv_wal::Durability;
+use std::sync::Arc;
+
+pub use chronokv_wal::{Durability, FsStorage, Storage};
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -13,10 +15,18 @@ pub struct Options {
     pub create_if_missing: bool,
     /// Refuse every write.
     pub read_only: bool,
+    /// The file-system backend of the write-ahead log. Tests swap in one that injects faults
+    /// or simulates power loss; everything else uses [`FsStorage`].
+    pub storage: Arc<dyn Storage>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { durability: Durability::Sync, create_if_missing: true, read_only: false }
+        Options {
+            durability: Durability::Sync,
+            create_if_missing: true,
+            read_only: false,
+            storage: Arc::new(FsStorage),
+        }
     }
 }

@@ -76,6 +76,7 @@ impl NativeDatabase {
                 durability: durability(&options.durability)?,
                 create_if_missing: options.create_if_missing,
                 read_only: options.read_only,
+                ..engine::Options::default()
             };
             let handle = engine::open(Path::new(&path), &options).map_err(from_engine)?;
             Ok(NativeDatabase { handle })
