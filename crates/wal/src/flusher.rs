@@ -1,15 +1,14 @@
 //! The state appenders, waiters and the flusher share, and the flusher thread itself.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::SegQueue;
 
-use crate::format::encode_record;
+use crate::format::{encode_record, encode_seal, HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::options::{Durability, WalOptions, WalStats};
-use crate::storage::LogFile;
+use crate::segment::{segment_size, Prep, Segment};
 use crate::sync::{lock, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, OnceLock, Ordering};
 
 /// Capacity the flusher's buffer starts with and shrinks back to after a large batch.
@@ -43,6 +42,7 @@ pub(crate) struct Shared {
     /// Waiters sleep on `waiters_cv` under this lock; never held across I/O.
     pub waiters: Mutex<()>,
     pub waiters_cv: Condvar,
+    /// Bytes of the commit records in the log (see `Wal::bytes`).
     pub bytes: AtomicU64,
     pub syncs: AtomicU64,
     pub batches: AtomicU64,
@@ -75,10 +75,29 @@ impl Shared {
         self.waiters_cv.notify_all();
     }
 
-    /// Records the first failure (later ones are dropped) and wakes every waiter.
-    fn poison(&self, cause: String) {
+    /// Records the first failure (later ones are dropped) and wakes every waiter. Under the
+    /// waiters lock, so that it is ordered with [`Shared::publish_ack`].
+    pub(crate) fn poison(&self, cause: String) {
+        let _guard = lock(&self.waiters);
         let _ = self.poison.set(cause);
-        self.wake_waiters();
+        self.waiters_cv.notify_all();
+    }
+
+    /// Advances `acked` to `seq` and wakes every waiter, unless the log is poisoned. Checking
+    /// and storing under the waiters lock, which `poison` takes too, means that no ack is
+    /// published after a failure was recorded (even one of the segment helper, on another
+    /// thread): a waiter that saw the failure sees the final watermark.
+    pub(crate) fn publish_ack(&self, seq: u64) -> Result<(), String> {
+        let _guard = lock(&self.waiters);
+        if let Some(cause) = self.poison.get() {
+            return Err(cause.clone());
+        }
+        // ORDERING: Release, pairs with the Acquire loads in `Wal::acked` and
+        // `Wal::wait_acked`: whoever sees the new watermark also sees that the records up to it
+        // are written (and synced under Sync). Only the flusher stores `acked`.
+        self.acked.store(seq, Ordering::Release);
+        self.waiters_cv.notify_all();
+        Ok(())
     }
 
     pub(crate) fn stats(&self) -> WalStats {
@@ -95,36 +114,49 @@ impl Shared {
 #[derive(Debug)]
 pub(crate) struct Flusher {
     shared: Arc<Shared>,
-    file: Box<dyn LogFile>,
-    path: PathBuf,
+    prep: Arc<Prep>,
+    /// The segment records are appended to.
+    seg: Segment,
+    /// Where the next write goes in `seg`.
+    pos: u64,
     durability: Durability,
     sync_interval: Duration,
     max_batch_bytes: usize,
+    segment_bytes: u64,
     /// Reused for every batch.
     buf: Vec<u8>,
-    /// Seq of the last record written to the file.
+    /// Seq of the last record written to the log (0 if none).
     written_seq: u64,
+    /// Highest seq covered by a completed `fdatasync`; every record carries it (see the crate
+    /// docs, Recovery).
+    synced_seq: u64,
     /// When the oldest write not yet synced was made (Async and None modes).
     unsynced_since: Option<Instant>,
 }
 
+/// Where recovery left the log, for the flusher to continue.
+#[derive(Debug)]
+pub(crate) struct Tail {
+    pub seg: Segment,
+    pub pos: u64,
+    /// The last recovered seq; recovery synced everything up to it.
+    pub last_seq: u64,
+}
+
 impl Flusher {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        file: Box<dyn LogFile>,
-        path: PathBuf,
-        written_seq: u64,
-        opts: &WalOptions,
-    ) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, prep: Arc<Prep>, tail: Tail, opts: &WalOptions) -> Self {
         Flusher {
             shared,
-            file,
-            path,
+            prep,
+            seg: tail.seg,
+            pos: tail.pos,
             durability: opts.durability,
             sync_interval: opts.sync_interval,
             max_batch_bytes: opts.max_batch_bytes.max(1),
+            segment_bytes: opts.segment_bytes,
             buf: Vec::with_capacity(BUF_INITIAL),
-            written_seq,
+            written_seq: tail.last_seq,
+            synced_seq: tail.last_seq,
             unsynced_since: None,
         }
     }
@@ -142,6 +174,7 @@ impl Flusher {
 
     fn run_loop(&mut self) -> Result<(), String> {
         loop {
+            self.check_poison()?;
             // ORDERING: SeqCst, read before the drain below. Pairs with the SeqCst store in
             // `Wal::close` and, with the SeqCst load of `appending` further down, forms the
             // store/load pair against `Wal::append`'s SeqCst increment-then-check.
@@ -181,11 +214,13 @@ impl Flusher {
         }
     }
 
-    /// Writes everything queued (up to `max_batch_bytes`) with one write, syncs it under
-    /// `Durability::Sync`, then publishes the ack. Returns whether anything was written.
+    /// Writes everything queued (up to `max_batch_bytes`) with one write (two when the batch
+    /// crosses into a new segment), syncs it under `Durability::Sync`, then publishes the ack.
+    /// Returns whether anything was written.
     fn flush_batch(&mut self) -> Result<bool, String> {
         self.buf.clear();
         let mut count = 0u64;
+        let mut bytes = 0u64;
         let mut last = self.written_seq;
         while self.buf.len() < self.max_batch_bytes {
             let Some(record) = self.shared.queue.pop() else {
@@ -197,36 +232,35 @@ impl Flusher {
                     record.seq
                 ));
             }
-            encode_record(record.seq, &record.payload, &mut self.buf).map_err(|e| e.to_string())?;
+            let need = (HEADER_LEN + record.payload.len()) as u64;
+            if !self.fits(self.buf.len() as u64 + need) {
+                self.rotate(last, need)?;
+            }
+            encode_record(record.seq, self.synced_seq, &record.payload, &mut self.buf)
+                .map_err(|e| e.to_string())?;
             last = record.seq;
             count += 1;
+            bytes += need;
         }
         if count == 0 {
             return Ok(false);
         }
 
-        let result = self.file.write_all(&self.buf);
-        if let Err(e) = result {
-            return Err(self.cause("write", &e));
-        }
+        self.write_buf()?;
+        self.written_seq = last;
         // Relaxed: statistics only; nothing is published through them.
-        self.shared
-            .bytes
-            .fetch_add(self.buf.len() as u64, Ordering::Relaxed);
+        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.shared.batches.fetch_add(1, Ordering::Relaxed);
         self.shared.records.fetch_add(count, Ordering::Relaxed);
-        self.written_seq = last;
         if self.durability == Durability::Sync {
             self.sync()?;
         } else if self.unsynced_since.is_none() {
             self.unsynced_since = Some(Instant::now());
         }
 
-        // ORDERING: Release, pairs with the Acquire loads in `Wal::acked` and
-        // `Wal::wait_acked`: whoever sees the new watermark also sees that the records up to it
-        // are written (and synced under Sync). Only this thread stores `acked`.
-        self.shared.acked.store(last, Ordering::Release);
-        self.shared.wake_waiters();
+        // Nothing is acknowledged once any part of the log failed (the segment helper may
+        // have failed meanwhile).
+        self.shared.publish_ack(last)?;
 
         if self.buf.capacity() > BUF_KEEP {
             self.buf = Vec::with_capacity(BUF_INITIAL);
@@ -234,25 +268,88 @@ impl Flusher {
         Ok(true)
     }
 
+    /// Whether `len` more bytes of records fit in the current segment, leaving room for its
+    /// seal.
+    fn fits(&self, len: u64) -> bool {
+        self.pos + len + HEADER_LEN as u64 <= self.seg.capacity
+    }
+
+    /// Ends the current segment and moves to the next, which the helper has prepared (normally
+    /// long before; otherwise this waits for it):
+    ///
+    /// 1. take the next segment, so that it exists durably before anything points at it;
+    /// 2. write what is buffered plus a seal into the current segment and sync it (in every
+    ///    durability mode, so that every sealed segment is durable);
+    /// 3. continue in the next segment and ask the helper for the one after it.
+    ///
+    /// A record of `need` bytes that does not fit even an empty segment of the usual size gets a
+    /// larger one; the segments passed on the way are sealed empty.
+    fn rotate(&mut self, last: u64, need: u64) -> Result<(), String> {
+        let required = SEGMENT_HEADER_LEN as u64 + need + HEADER_LEN as u64;
+        loop {
+            let next = self.seg.index + 1;
+            let seg = self
+                .prep
+                .take(next, segment_size(next, self.segment_bytes).max(required))?;
+            encode_seal(last, self.synced_seq, &mut self.buf);
+            self.write_buf()?;
+            self.written_seq = last;
+            self.sync()?;
+            self.seg = seg;
+            self.pos = SEGMENT_HEADER_LEN as u64;
+            let mut following = segment_size(next + 1, self.segment_bytes);
+            if !self.fits(need) {
+                following = following.max(required);
+            }
+            self.prep.request(next + 1, following);
+            if self.fits(need) {
+                return Ok(());
+            }
+            // Too small for this record: it is sealed empty on the next turn.
+        }
+    }
+
+    /// Writes `buf` at the current position and clears it.
+    fn write_buf(&mut self) -> Result<(), String> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.seg.file.write_all_at(self.pos, &self.buf) {
+            return Err(self.cause("write", &e));
+        }
+        self.pos += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
     fn sync_overdue(&self) -> bool {
         self.unsynced_since
             .is_some_and(|since| since.elapsed() >= self.sync_interval)
     }
 
-    /// One `fdatasync`. A failure is returned as the poison cause and never retried.
+    /// One `fdatasync` of the current segment. A failure is returned as the poison cause and
+    /// never retried.
     fn sync(&mut self) -> Result<(), String> {
         // Relaxed: a statistic.
         self.shared.syncs.fetch_add(1, Ordering::Relaxed);
-        let result = self.file.sync_data();
+        let result = self.seg.file.sync_data();
         if let Err(e) = result {
             return Err(self.cause("fdatasync", &e));
         }
+        self.synced_seq = self.written_seq;
         self.unsynced_since = None;
         Ok(())
     }
 
+    fn check_poison(&self) -> Result<(), String> {
+        match self.shared.poison.get() {
+            Some(cause) => Err(cause.clone()),
+            None => Ok(()),
+        }
+    }
+
     fn cause(&self, op: &str, e: &std::io::Error) -> String {
-        format!("{op} {} failed: {e}", self.path.display())
+        format!("{op} {} failed: {e}", self.seg.path.display())
     }
 }
 

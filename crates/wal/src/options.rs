@@ -31,6 +31,11 @@ pub struct WalOptions {
     /// bytes (it always takes at least one record), which bounds the flusher's buffer and the
     /// latency of the first record in a batch. Default: 8 MiB.
     pub max_batch_bytes: usize,
+    /// Largest size of a log segment file. Segments are preallocated (written with zeros and
+    /// synced) before the log writes into them; segment 1 is 1 MiB (or this, if smaller) and
+    /// each next one doubles until it reaches this size. A record that does not fit gets a
+    /// segment of its own size. Default: 64 MiB; at least 256 bytes are used.
+    pub segment_bytes: u64,
     /// The file-system backend. Default: [`FsStorage`].
     pub storage: Arc<dyn Storage>,
 }
@@ -41,6 +46,7 @@ impl Default for WalOptions {
             durability: Durability::Sync,
             sync_interval: Duration::from_millis(10),
             max_batch_bytes: 8 << 20,
+            segment_bytes: 64 << 20,
             storage: Arc::new(FsStorage),
         }
     }
@@ -49,9 +55,10 @@ impl Default for WalOptions {
 /// Flusher counters since [`Wal::open`](crate::Wal::open) (recovery not included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WalStats {
-    /// `fdatasync` calls made by the flusher (successful or not).
+    /// `fdatasync` calls made by the flusher (successful or not), including those that end a
+    /// segment. The segment helper's syncs are not counted.
     pub syncs: u64,
-    /// Batches written (one `write_all` each).
+    /// Batches written (one write each, two when a batch crosses into a new segment).
     pub batches: u64,
     /// Records written.
     pub records: u64,

@@ -1,23 +1,23 @@
 //! The file-system backend: two small traits and their `std::fs` implementation.
 //!
 //! The log touches files only through these traits so that tests can inject faults (a failing
-//! `fdatasync`, a short write, a simulated power loss) without touching the real disk.
+//! `fdatasync`, a short write) or simulate a power loss (see [`crate::sim`]) without touching the
+//! real disk.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io;
 use std::path::Path;
 
-/// One open segment file. Reads are positional; writes always append at the end.
+/// One open segment file. Reads and writes are positional.
 pub trait LogFile: Send + fmt::Debug {
     /// Fills `buf` from the bytes at `offset`; fails if the file ends first.
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
-    /// Appends all of `buf` at the end of the file.
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
-    /// Makes the file's data (and the size needed to read it) durable: `fdatasync`.
+    /// Writes all of `buf` at `offset`, extending the file if it ends before `offset + len`.
+    /// Not durable until [`LogFile::sync_data`].
+    fn write_all_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()>;
+    /// Makes the file's data, and the size needed to read it, durable: `fdatasync`.
     fn sync_data(&mut self) -> io::Result<()>;
-    /// Truncates or extends the file to `len` bytes (not synced; call `sync_data`).
-    fn set_len(&mut self, len: u64) -> io::Result<()>;
     /// The file's current length in bytes.
     fn len(&self) -> io::Result<u64>;
     /// Whether the file is empty.
@@ -26,18 +26,27 @@ pub trait LogFile: Send + fmt::Debug {
     }
 }
 
-/// Opens, creates and lists segment files in a directory.
+/// Opens, creates, renames, removes and lists files in a directory.
+///
+/// Nothing here syncs implicitly (except [`Storage::create_dir_all`]): the log calls
+/// [`LogFile::sync_data`] and [`Storage::sync_dir`] where its protocol needs them, so a test
+/// backend sees every sync point.
 pub trait Storage: Send + Sync + fmt::Debug {
     /// Creates `dir` (and missing parents) if it does not exist, durably: a directory that was
     /// created is synced into its parent. Does nothing if it exists.
     fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
     /// The names of the entries in `dir` (names only, any order).
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
-    /// Opens an existing file for reading and appending.
+    /// Opens an existing file for reading and writing.
     fn open(&self, path: &Path) -> io::Result<Box<dyn LogFile>>;
-    /// Creates a new, empty file (failing if it exists) and syncs it. The caller syncs the
-    /// directory afterwards with [`Storage::sync_dir`].
+    /// Creates a new, empty file, failing if it exists. Neither the file nor its directory entry
+    /// is synced.
     fn create(&self, path: &Path) -> io::Result<Box<dyn LogFile>>;
+    /// Renames `from` to `to` (same directory), replacing `to` if it exists. Not durable until
+    /// [`Storage::sync_dir`].
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file. Not durable until [`Storage::sync_dir`].
+    fn remove(&self, path: &Path) -> io::Result<()>;
     /// Makes the directory's entries (created, removed, renamed files) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
 }
@@ -88,9 +97,15 @@ impl Storage for FsStorage {
             .write(true)
             .create_new(true)
             .open(path)?;
-        // A new inode: sync all of it, not just the (empty) data.
-        file.sync_all()?;
         Ok(Box::new(FsLogFile::new(file)?))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
     }
 
     #[cfg(unix)]
@@ -105,77 +120,76 @@ impl Storage for FsStorage {
     }
 }
 
-/// A segment file on the real file system.
-///
-/// Tracks the length itself (the flusher is the only writer) and where the OS cursor is, so an
-/// append seeks only after a read moved the cursor.
+/// A segment file on the real file system. Tracks the length itself: the log is the only
+/// writer.
 #[derive(Debug)]
 struct FsLogFile {
     file: File,
     len: u64,
-    /// Position of the OS file cursor, `None` when unknown (after a failed call).
-    cursor: Option<u64>,
 }
 
 impl FsLogFile {
     fn new(file: File) -> io::Result<Self> {
         let len = file.metadata()?.len();
-        Ok(FsLogFile {
-            file,
-            len,
-            cursor: Some(0),
-        })
-    }
-
-    fn seek_to(&mut self, pos: u64) -> io::Result<()> {
-        if self.cursor != Some(pos) {
-            self.cursor = None;
-            self.file.seek(SeekFrom::Start(pos))?;
-            self.cursor = Some(pos);
-        }
-        Ok(())
+        Ok(FsLogFile { file, len })
     }
 }
 
 impl LogFile for FsLogFile {
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.seek_to(offset)?;
-        self.cursor = None;
-        self.file.read_exact(buf)?;
-        self.cursor = Some(offset + buf.len() as u64);
-        Ok(())
+        positional::read_exact_at(&mut self.file, offset, buf)
     }
 
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.seek_to(self.len)?;
-        self.cursor = None;
-        match self.file.write_all(buf) {
-            Ok(()) => {
-                self.len += buf.len() as u64;
-                self.cursor = Some(self.len);
-                Ok(())
-            }
-            Err(e) => {
+    fn write_all_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        let result = positional::write_all_at(&mut self.file, offset, buf);
+        match &result {
+            Ok(()) => self.len = self.len.max(offset + buf.len() as u64),
+            Err(_) => {
                 // Part of `buf` may have landed; learn the real length if we can.
                 if let Ok(meta) = self.file.metadata() {
                     self.len = meta.len();
                 }
-                Err(e)
             }
         }
+        result
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
         self.file.sync_data()
     }
 
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)?;
-        self.len = len;
-        Ok(())
-    }
-
     fn len(&self) -> io::Result<u64> {
         Ok(self.len)
+    }
+}
+
+#[cfg(unix)]
+mod positional {
+    use std::fs::File;
+    use std::io;
+    use std::os::unix::fs::FileExt;
+
+    pub(super) fn read_exact_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        FileExt::read_exact_at(file, buf, offset)
+    }
+
+    pub(super) fn write_all_at(file: &mut File, offset: u64, buf: &[u8]) -> io::Result<()> {
+        FileExt::write_all_at(file, buf, offset)
+    }
+}
+
+#[cfg(not(unix))]
+mod positional {
+    use std::fs::File;
+    use std::io::{self, Read, Seek, SeekFrom, Write};
+
+    pub(super) fn read_exact_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
+
+    pub(super) fn write_all_at(file: &mut File, offset: u64, buf: &[u8]) -> io::Result<()> {
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(buf)
     }
 }

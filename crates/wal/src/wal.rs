@@ -10,6 +10,7 @@ use crate::flusher::{Flusher, Pending, Shared};
 use crate::format::MAX_RECORD_LEN;
 use crate::options::{Durability, WalOptions, WalStats};
 use crate::recovery::recover;
+use crate::segment::{segment_size, Prep};
 use crate::sync::{lock, Mutex, Ordering};
 
 /// A write-ahead log with group commit. See the crate docs for the protocol.
@@ -17,8 +18,9 @@ pub struct Wal {
     shared: Arc<Shared>,
     /// The flusher thread, to unpark it.
     flusher: Thread,
-    /// Taken (and joined) by the first `close`.
-    handle: Mutex<Option<JoinHandle<()>>>,
+    /// The flusher and the segment helper threads, taken (and joined) by the first `close`.
+    handle: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+    prep: Arc<Prep>,
     dir: PathBuf,
     durability: Durability,
 }
@@ -32,7 +34,7 @@ const _: fn() = || {
 impl Wal {
     /// Opens (creating the directory and first segment if missing) the log in `dir`, replays
     /// every intact record in order through `replay(seq, payload)`, cuts a torn tail, and
-    /// starts the flusher thread.
+    /// starts the flusher thread and the segment helper thread.
     ///
     /// Fails with [`WalError::Corruption`] if damage is followed by intact records, with
     /// [`WalError::Io`] if the file system fails, or with whatever `replay` returns. On error
@@ -44,23 +46,52 @@ impl Wal {
         opts: WalOptions,
         replay: &mut dyn FnMut(u64, &[u8]) -> Result<(), WalError>,
     ) -> Result<Wal, WalError> {
-        let recovered = recover(&*opts.storage, dir, replay)?;
-        let shared = Arc::new(Shared::new(recovered.last_seq, recovered.bytes));
+        let storage = Arc::clone(&opts.storage);
+        let recovered = recover(&*storage, dir, opts.segment_bytes, replay)?;
+        let tail_index = recovered.tail.seg.index;
+        let shared = Arc::new(Shared::new(recovered.tail.last_seq, recovered.bytes));
+        let no_spare = recovered.spares.is_empty();
+        let prep = Arc::new(Prep::new(storage, dir.to_owned(), recovered.spares));
+        if no_spare {
+            prep.request(
+                tail_index + 1,
+                segment_size(tail_index + 1, opts.segment_bytes),
+            );
+        }
         let flusher = Flusher::new(
             Arc::clone(&shared),
+            Arc::clone(&prep),
             recovered.tail,
-            recovered.tail_path,
-            recovered.last_seq,
             &opts,
         );
         let handle = thread::Builder::new()
             .name("chronokv-wal".to_owned())
             .spawn(move || flusher.run())
             .map_err(|e| WalError::io("spawn flusher for", dir, e))?;
+        let flusher = handle.thread().clone();
+        let helper = {
+            let (prep, shared, flusher) = (Arc::clone(&prep), Arc::clone(&shared), flusher.clone());
+            thread::Builder::new()
+                .name("chronokv-wal-prep".to_owned())
+                .spawn(move || prep.run(&shared, &flusher))
+        };
+        let helper = match helper {
+            Ok(helper) => helper,
+            Err(e) => {
+                // Stop the flusher before reporting.
+                // ORDERING: SeqCst, see `append`.
+                shared.closing.store(true, Ordering::SeqCst);
+                prep.stop();
+                flusher.unpark();
+                let _ = handle.join();
+                return Err(WalError::io("spawn segment helper for", dir, e));
+            }
+        };
         Ok(Wal {
             shared,
-            flusher: handle.thread().clone(),
-            handle: Mutex::new(Some(handle)),
+            flusher,
+            handle: Mutex::new(Some((handle, helper))),
+            prep,
             dir: dir.to_owned(),
             durability: opts.durability,
         })
@@ -153,7 +184,8 @@ impl Wal {
         self.shared.acked.load(Ordering::Acquire)
     }
 
-    /// Bytes in the log files (valid data after recovery plus everything written since).
+    /// Logical size of the log: bytes of the commit records (headers and payloads) recovered
+    /// plus those written since. Segment headers, seals and preallocated space are not counted.
     pub fn bytes(&self) -> u64 {
         // Relaxed: an informational figure; no memory is published through it.
         self.shared.bytes.load(Ordering::Relaxed)
@@ -175,7 +207,7 @@ impl Wal {
     }
 
     /// Drains everything queued, writes and `fdatasync`s it (in every durability mode), stops
-    /// and joins the flusher. Idempotent; concurrent callers all return after the flusher has
+    /// and joins the flusher and the segment helper. Idempotent; concurrent callers all return after the flusher has
     /// stopped. Fails with [`WalError::Poisoned`] if the log is poisoned (then some appended
     /// records may not be durable). `Drop` calls it.
     pub fn close(&self) -> Result<(), WalError> {
@@ -185,9 +217,12 @@ impl Wal {
         {
             // Held while joining so a concurrent close returns only after the flusher stopped.
             let mut handle = lock(&self.handle);
-            if let Some(handle) = handle.take() {
-                // A panic in the flusher poisoned the log in its exit guard; reported below.
-                let _ = handle.join();
+            if let Some((flusher, helper)) = handle.take() {
+                // A panic in either thread poisoned the log in its exit guard; reported below.
+                let _ = flusher.join();
+                // The flusher no longer needs spares: a segment half prepared is abandoned.
+                self.prep.stop();
+                let _ = helper.join();
             }
         }
         match self.shared.poison.get() {

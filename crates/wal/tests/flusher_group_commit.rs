@@ -98,3 +98,62 @@ fn flusher_group_commit_lone_writer_not_delayed() {
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert_eq!(wal.stats().batches, COMMITS);
 }
+
+/// Prints durable (`Durability::Sync`) commit rates for 1 to 64 writers on this machine's disk,
+/// each writer waiting for its own commit before the next. Asserts only that every commit is
+/// acknowledged and that writers share syncs; the figures are for reading (run with
+/// `--nocapture`).
+#[test]
+fn flusher_group_commit_sync_rates() {
+    for (threads, per_thread) in [(1u64, 2_000u64), (4, 1_000), (16, 400), (64, 100)] {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = WalOptions {
+            durability: Durability::Sync,
+            ..WalOptions::default()
+        };
+        let (wal, _) = open_collect(dir.path(), opts).unwrap();
+        let wal = Arc::new(wal);
+        let next_seq = Arc::new(Mutex::new(0u64));
+        let started = Instant::now();
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (wal, next_seq) = (Arc::clone(&wal), Arc::clone(&next_seq));
+                thread::spawn(move || {
+                    let mut latencies = Vec::with_capacity(per_thread as usize);
+                    for _ in 0..per_thread {
+                        let begun = Instant::now();
+                        let seq = {
+                            let mut next = next_seq.lock().unwrap();
+                            *next += 1;
+                            wal.append(*next, vec![0x5A; 100]).unwrap();
+                            *next
+                        };
+                        wal.wait_acked(seq).unwrap();
+                        latencies.push(begun.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies: Vec<Duration> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        let took = started.elapsed();
+        latencies.sort();
+        let total = threads * per_thread;
+        let stats = wal.stats();
+        eprintln!(
+            "{threads:>2} writers: {total} durable commits in {took:.2?} = {:>7.0}/s; latency p50 {:.0?} p99 {:.0?}; {} fdatasyncs ({:.1} commits each)",
+            total as f64 / took.as_secs_f64(),
+            latencies[latencies.len() / 2],
+            latencies[latencies.len() * 99 / 100],
+            stats.syncs,
+            total as f64 / stats.syncs as f64
+        );
+        assert_eq!(wal.acked(), total);
+        if threads > 1 {
+            assert!(stats.syncs < total, "{threads} writers never shared a sync: {stats:?}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chronokv_wal::{Durability, Wal, WalError, WalOptions};
-use common::{open_collect, FaultStorage};
+use common::{open_collect, wait_for_segment, FaultStorage};
 
 fn open_faulty(durability: Durability) -> (tempfile::TempDir, FaultStorage, Wal) {
     let dir = tempfile::tempdir().unwrap();
@@ -19,6 +19,9 @@ fn open_faulty(durability: Durability) -> (tempfile::TempDir, FaultStorage, Wal)
         ..WalOptions::default()
     };
     let (wal, _) = open_collect(dir.path(), opts).unwrap();
+    // Let the helper finish preparing the next segment, so that the faults the tests switch on
+    // hit the flusher only.
+    wait_for_segment(dir.path(), 2);
     (dir, storage, wal)
 }
 

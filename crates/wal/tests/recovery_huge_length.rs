@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chronokv_wal::{HEADER_LEN, MAX_RECORD_LEN};
-use common::{no_sync, open_collect, segment, write_log, Records};
+use common::{
+    assert_zeros_from, logical_bytes, no_sync, open_collect, segment, write_log, Records,
+};
 
 /// The system allocator, recording the largest single request.
 struct LargestAlloc;
@@ -53,8 +55,8 @@ static ALLOC: LargestAlloc = LargestAlloc;
 fn set_len_field(bytes: &mut [u8], offset: usize, len: u32) {
     let header = &mut bytes[offset..offset + HEADER_LEN];
     header[0..4].copy_from_slice(&len.to_le_bytes());
-    let crc = crc32c_of(&header[..16]);
-    header[16..20].copy_from_slice(&crc.to_le_bytes());
+    let crc = crc32c_of(&header[..28]);
+    header[28..32].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// crc32c (Castagnoli), bitwise: the tests do not depend on the crate under test for it.
@@ -98,8 +100,13 @@ fn check_torn(len_field: u32) {
         "len {len_field}: took {took:?}"
     );
     assert_eq!(seen, records[..2].to_vec());
-    assert_eq!(wal.bytes(), offsets[2]);
-    assert_eq!(fs::metadata(segment(dir.path())).unwrap().len(), offsets[2]);
+    assert_eq!(wal.bytes(), logical_bytes(&records[..2].to_vec()));
+    drop(wal);
+    assert_zeros_from(
+        &fs::read(segment(dir.path())).unwrap(),
+        offsets[2],
+        "torn record",
+    );
 }
 
 #[test]

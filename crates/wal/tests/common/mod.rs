@@ -1,22 +1,25 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod workload;
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chronokv_wal::{
-    segment_file_name, Durability, FsStorage, LogFile, Storage, Wal, WalError, WalOptions,
-    HEADER_LEN,
+    encode_record, encode_seal, encode_segment_header, segment_file_name, Durability, FsStorage,
+    LogFile, Storage, Wal, WalError, WalOptions, HEADER_LEN, SEGMENT_HEADER_LEN,
 };
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
-/// A seeded rng: the seed comes from `CHRONOKV_SEED` or the clock, and is printed.
-pub fn rng(test: &str) -> SmallRng {
+/// The seed for a randomized test: `CHRONOKV_SEED` or the clock, printed either way.
+pub fn seed(test: &str) -> u64 {
     let seed = std::env::var("CHRONOKV_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -27,7 +30,21 @@ pub fn rng(test: &str) -> SmallRng {
                 .as_nanos() as u64
         });
     eprintln!("{test}: seed {seed} (replay with CHRONOKV_SEED={seed})");
-    SmallRng::seed_from_u64(seed)
+    seed
+}
+
+/// A seeded rng: the seed comes from `CHRONOKV_SEED` or the clock, and is printed.
+pub fn rng(test: &str) -> SmallRng {
+    SmallRng::seed_from_u64(seed(test))
+}
+
+/// `default`, or `CHRONOKV_SCALE` times it for longer runs.
+pub fn scaled(default: u64) -> u64 {
+    let scale: u64 = std::env::var("CHRONOKV_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    default * scale.max(1)
 }
 
 pub type Records = Vec<(u64, Vec<u8>)>;
@@ -42,38 +59,110 @@ pub fn open_collect(dir: &Path, opts: WalOptions) -> Result<(Wal, Records), WalE
     Ok((wal, seen))
 }
 
+/// Segments of at most 64 KiB: small files for tests that rewrite them many times.
+pub const SMALL_SEGMENTS: u64 = 64 << 10;
+
 /// Fast options for tests that only need the bytes on disk (close still syncs).
 pub fn no_sync() -> WalOptions {
     WalOptions {
         durability: Durability::None,
+        segment_bytes: SMALL_SEGMENTS,
         ..WalOptions::default()
     }
 }
 
-/// The first (and in most tests only) segment of `dir`.
-pub fn segment(dir: &Path) -> PathBuf {
-    dir.join(segment_file_name(1))
+/// Segment number `index` of `dir`.
+pub fn segment_n(dir: &Path, index: u64) -> PathBuf {
+    dir.join(segment_file_name(index))
 }
 
-/// Writes `records` to a fresh log in `dir` through the real `Wal`, and returns the offset of
-/// each record plus the end offset.
+/// The first (and in most tests only written) segment of `dir`.
+pub fn segment(dir: &Path) -> PathBuf {
+    segment_n(dir, 1)
+}
+
+/// Bytes of `records` as [`Wal::bytes`] counts them.
+pub fn logical_bytes(records: &Records) -> u64 {
+    records
+        .iter()
+        .map(|(_, payload)| (HEADER_LEN + payload.len()) as u64)
+        .sum()
+}
+
+/// Writes `records` to a fresh log in `dir` through the real `Wal`, one synced batch per
+/// record (each waited for), and returns the file offset of each record in segment 1 plus the
+/// end offset. All records must fit in segment 1.
 pub fn write_log(dir: &Path, records: &Records) -> Vec<u64> {
-    let (wal, seen) = open_collect(dir, no_sync()).expect("open");
+    let opts = WalOptions {
+        durability: Durability::Sync,
+        segment_bytes: SMALL_SEGMENTS,
+        ..WalOptions::default()
+    };
+    let (wal, seen) = open_collect(dir, opts).expect("open");
     assert!(seen.is_empty());
     for (seq, payload) in records {
         wal.append(*seq, payload.clone()).expect("append");
+        wal.wait_acked(*seq).expect("wait_acked");
     }
     wal.close().expect("close");
-    let mut offsets = vec![0];
+    let mut offsets = vec![SEGMENT_HEADER_LEN as u64];
     for (_, payload) in records {
         let last = *offsets.last().unwrap();
         offsets.push(last + (HEADER_LEN + payload.len()) as u64);
     }
-    assert_eq!(
-        fs::metadata(segment(dir)).unwrap().len(),
-        *offsets.last().unwrap()
+    assert!(
+        *offsets.last().unwrap() + HEADER_LEN as u64 <= fs::metadata(segment(dir)).unwrap().len(),
+        "the records must fit in segment 1"
     );
     offsets
+}
+
+/// Builds a segment file by hand: header, `records` (each claiming `synced` = its seq - 1, as
+/// if every record had been its own synced batch), an optional seal, then zeros up to `size`.
+/// Returns the bytes and the offset of each record plus the end offset.
+pub fn build_segment(
+    index: u64,
+    records: &Records,
+    seal: bool,
+    size: usize,
+) -> (Vec<u8>, Vec<u64>) {
+    let mut bytes = Vec::new();
+    encode_segment_header(index, &mut bytes);
+    let mut offsets = Vec::new();
+    for (seq, payload) in records {
+        offsets.push(bytes.len() as u64);
+        encode_record(*seq, seq - 1, payload, &mut bytes).unwrap();
+    }
+    offsets.push(bytes.len() as u64);
+    if seal {
+        let last = records.last().map_or(0, |r| r.0);
+        encode_seal(last, last, &mut bytes);
+    }
+    assert!(bytes.len() <= size);
+    bytes.resize(size, 0);
+    (bytes, offsets)
+}
+
+/// Waits until segment `index` of `dir` exists (the helper prepared it).
+pub fn wait_for_segment(dir: &Path, index: u64) {
+    let started = Instant::now();
+    while !segment_n(dir, index).exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "segment {index} was never prepared"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Asserts that `bytes[from..]` is all zeros.
+pub fn assert_zeros_from(bytes: &[u8], from: u64, ctx: &str) {
+    if let Some(at) = bytes[from as usize..].iter().position(|&b| b != 0) {
+        panic!(
+            "{ctx}: non-zero byte at {} after the end {from}",
+            from as usize + at
+        );
+    }
 }
 
 /// Switches that make a [`FaultStorage`] fail, and counters of what it saw.
@@ -103,13 +192,13 @@ impl LogFile for FaultFile {
         self.inner.read_exact_at(offset, buf)
     }
 
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    fn write_all_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
         // Relaxed: test switches and counters, read after the threads are joined or waited on.
         self.faults.writes.fetch_add(1, Ordering::Relaxed);
         if self.faults.fail_write.load(Ordering::Relaxed) {
             return Err(io::Error::other("injected write failure"));
         }
-        self.inner.write_all(buf)
+        self.inner.write_all_at(offset, buf)
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
@@ -120,10 +209,6 @@ impl LogFile for FaultFile {
             return Err(io::Error::other("injected fdatasync failure"));
         }
         self.inner.sync_data()
-    }
-
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.inner.set_len(len)
     }
 
     fn len(&self) -> io::Result<u64> {
@@ -152,6 +237,14 @@ impl Storage for FaultStorage {
             inner: FsStorage.create(path)?,
             faults: Arc::clone(&self.faults),
         }))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        FsStorage.rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        FsStorage.remove(path)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
