@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -237,21 +238,45 @@ impl Database {
             check_timestamp("until", until)?;
         }
         let limit = options.limit.unwrap_or(usize::MAX);
-        self.memtable.with_chain(key, |chain| {
-            // The chain yields newest first.
-            let selected = chain.iter().filter(|v| v.ts <= visible && v.ts >= since && v.ts < until);
-            if options.reverse {
-                for v in selected.take(limit) {
-                    f(v.ts, v.value.as_deref());
+        if limit == 0 {
+            return Ok(());
+        }
+        let selected = |v: &Version| v.ts() <= visible && v.ts() >= since && v.ts() < until;
+        if options.reverse {
+            // The chain yields newest first: report as we walk, each version protected by the
+            // memtable's hazard pointers while `f` runs on it.
+            let mut reported = 0;
+            self.memtable.history(key, |v| {
+                if v.ts() < since {
+                    return ControlFlow::Break(());
                 }
-            } else {
-                let mut oldest_first: Vec<&Version> = selected.collect();
-                oldest_first.reverse();
-                for v in oldest_first.into_iter().take(limit) {
-                    f(v.ts, v.value.as_deref());
+                if selected(v) {
+                    f(v.ts(), v.value());
+                    reported += 1;
+                    if reported == limit {
+                        return ControlFlow::Break(());
+                    }
                 }
+                ControlFlow::Continue(())
+            });
+        } else {
+            // Oldest first: a walk cannot hold protection on every version it passed (trimming
+            // may free them once it moves on), so copy the selected ones, then report.
+            let mut oldest_first: Vec<(u64, Option<Box<[u8]>>)> = Vec::new();
+            self.memtable.history(key, |v| {
+                if v.ts() < since {
+                    return ControlFlow::Break(());
+                }
+                if selected(v) {
+                    oldest_first.push((v.ts(), v.value().map(Box::from)));
+                }
+                ControlFlow::Continue(())
+            });
+            oldest_first.reverse();
+            for (ts, value) in oldest_first.into_iter().take(limit) {
+                f(ts, value.as_deref());
             }
-        });
+        }
         Ok(())
     }
 
@@ -316,7 +341,7 @@ impl Drop for Database {
 
 /// The value of a version if it is live (not a tombstone), with its timestamp.
 pub(crate) fn live(version: Option<&Version>) -> Option<(u64, &[u8])> {
-    version.and_then(|v| v.value.as_deref().map(|value| (v.ts, value)))
+    version.and_then(|v| v.value().map(|value| (v.ts(), value)))
 }
 
 /// Keeps only the last operation on each key, in the order those last operations appear.

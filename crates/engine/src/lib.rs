@@ -14,7 +14,10 @@
 //!    record is acknowledged sit above the watermark, invisible.
 //!
 //! # Reads
-//! Reads take no lock of ours: one Acquire load of the watermark, then the lock-free memtable.
+//! Reads take no lock of ours: one Acquire load of the watermark, then the lock-free memtable
+//! (a hash-index probe for point reads, the skip list for ranges; chain nodes are protected by
+//! hazard pointers, see `chronokv_memtable`). Histories walk a key's chain newest first; oldest
+//! first copies the selected versions, since a walk cannot keep every node it passed protected.
 //!
 //! # Processes and threads
 //! A directory is held by one process through an advisory lock on `LOCK`; opening it again

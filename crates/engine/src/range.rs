@@ -89,8 +89,9 @@ impl RangeCursor {
             as_slice_bound(&self.lower),
             as_slice_bound(&self.upper),
             self.reverse,
-            |key, chain| {
-                if let Some((ts, value)) = live(chain.find(at)) {
+            at,
+            |key, version| {
+                if let Some((ts, value)) = live(version) {
                     f(key, ts, value);
                     reported += 1;
                 }
