@@ -9,10 +9,20 @@
  * @packageDocumentation
  */
 
-import { decodeWith, describe, encodeKey, encodeValue, type Codec } from './codecs'
+import {
+  decodeSlice,
+  decodeWith,
+  describe,
+  encodeKey,
+  encodeValue,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  utf8Codec,
+  type Codec,
+} from './codecs'
 import { DurabilityWaiter } from './durability-waiter'
 import { ClosedError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
-import type { NativeDatabase, NativeKeyedEntry, NativeRangeOptions } from './native'
+import { loadNative, type NativeBinding, type NativeDatabase, type NativeHandle, type NativeKeyedEntry, type NativeRangeOptions } from './native'
 import {
   MAX_TIMESTAMP,
   readAt,
@@ -34,6 +44,13 @@ import type {
 
 const EMPTY: readonly never[] = []
 
+/** Bytes before the value in the fast read path's output buffer: the commit timestamp (f64 LE). */
+const TS_BYTES = 8
+/** Initial size of a database's reusable read buffer; it grows to fit the largest value read. */
+const INITIAL_READ_BUFFER = 8 * 1024
+/** UTF-8 takes at most 3 bytes per UTF-16 unit, so any string of <= MAX_KEY_BYTES units fits. */
+const KEY_SCRATCH_BYTES = 3 * MAX_KEY_BYTES
+
 /**
  * An open chronokv database. Obtain one with `open()`; every committed write is kept as a
  * version, so reads can go back to any past timestamp.
@@ -46,6 +63,15 @@ export class Database<K = string, V = any> {
   readonly path: string
 
   readonly #native: NativeDatabase
+  readonly #binding: NativeBinding
+  readonly #handle: NativeHandle
+  /** Reused by every point read: the engine copies [ts | value] into it; values decode from it. */
+  #readBuffer: Buffer = Buffer.allocUnsafe(INITIAL_READ_BUFFER)
+  /** Reused to encode utf8 keys without allocating. */
+  readonly #keyScratch: Buffer = Buffer.allocUnsafe(KEY_SCRATCH_BYTES)
+  /** The buffer holding the key last encoded by #encodeKeyArg (the scratch, or the codec's output). */
+  #keyArg: Buffer = this.#keyScratch
+  readonly #utf8Keys: boolean
   readonly #keyCodec: Codec<K>
   readonly #valueCodec: Codec<V>
   readonly #readOnly: boolean
@@ -60,6 +86,9 @@ export class Database<K = string, V = any> {
   constructor(native: NativeDatabase, path: string, options: ResolvedOpenOptions<K, V>) {
     this.path = path
     this.#native = native
+    this.#binding = loadNative()
+    this.#handle = native.handle()
+    this.#utf8Keys = options.keyCodec === (utf8Codec as Codec<unknown>)
     this.#keyCodec = options.keyCodec
     this.#valueCodec = options.valueCodec
     this.#readOnly = options.readOnly
@@ -76,8 +105,8 @@ export class Database<K = string, V = any> {
   get(key: K, options?: ReadOptions): V | undefined {
     this.#checkOpen()
     try {
-      const bytes = this.#native.get(encodeKey(this.#keyCodec, key), readAt(options))
-      return bytes == null ? undefined : decodeWith(this.#valueCodec, bytes, 'value')
+      const length = this.#readInto(key, options)
+      return length < 0 ? undefined : decodeSlice(this.#valueCodec, this.#readBuffer, TS_BYTES, TS_BYTES + length, 'value')
     } catch (err) {
       throw fromNative(err)
     }
@@ -90,9 +119,11 @@ export class Database<K = string, V = any> {
   getEntry(key: K, options?: ReadOptions): Entry<K, V> | undefined {
     this.#checkOpen()
     try {
-      const entry = this.#native.getEntry(encodeKey(this.#keyCodec, key), readAt(options))
-      if (entry == null) return undefined
-      return { key, value: decodeWith(this.#valueCodec, entry.value, 'value'), ts: entry.ts }
+      const length = this.#readInto(key, options)
+      if (length < 0) return undefined
+      const buffer = this.#readBuffer
+      const value = decodeSlice(this.#valueCodec, buffer, TS_BYTES, TS_BYTES + length, 'value')
+      return { key, value, ts: buffer.readDoubleLE(0) }
     } catch (err) {
       throw fromNative(err)
     }
@@ -102,7 +133,9 @@ export class Database<K = string, V = any> {
   has(key: K, options?: ReadOptions): boolean {
     this.#checkOpen()
     try {
-      return this.#native.has(encodeKey(this.#keyCodec, key), readAt(options))
+      const at = options === undefined ? undefined : readAt(options)
+      const length = this.#encodeKeyArg(key)
+      return this.#binding.hasKey(this.#handle, this.#keyArg, length, at)
     } catch (err) {
       throw fromNative(err)
     }
@@ -252,7 +285,8 @@ export class Database<K = string, V = any> {
     if (this.#readOnly) return Promise.reject(new ReadOnlyError())
     let ts: Timestamp
     try {
-      ts = this.#native.put(encodeKey(this.#keyCodec, key), encodeValue(this.#valueCodec, value))
+      const length = this.#encodeKeyArg(key)
+      ts = this.#binding.putValue(this.#handle, this.#keyArg, length, encodeValue(this.#valueCodec, value))
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
@@ -269,7 +303,8 @@ export class Database<K = string, V = any> {
     if (this.#readOnly) return Promise.reject(new ReadOnlyError())
     let ts: Timestamp
     try {
-      ts = this.#native.delete(encodeKey(this.#keyCodec, key))
+      const length = this.#encodeKeyArg(key)
+      ts = this.#binding.deleteKey(this.#handle, this.#keyArg, length)
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
@@ -331,6 +366,42 @@ export class Database<K = string, V = any> {
       this.#native.close()
     } catch (err) {
       throw fromNative(err)
+    }
+  }
+
+  /**
+   * Encodes `key` for a fast-path call: utf8 string keys go into the reused scratch buffer,
+   * other keys through their codec. Sets #keyArg and returns the key's length in bytes.
+   * @throws InvalidArgumentError for a key that is empty, too long or not encodable.
+   */
+  #encodeKeyArg(key: K): number {
+    if (this.#utf8Keys && typeof key === 'string' && key.length <= MAX_KEY_BYTES) {
+      const length = this.#keyScratch.write(key, 0, 'utf8')
+      if (length > 0 && length <= MAX_KEY_BYTES) {
+        this.#keyArg = this.#keyScratch
+        return length
+      }
+    }
+    // Every other case, errors included, takes the general path with its checks and messages.
+    const bytes = encodeKey(this.#keyCodec, key)
+    this.#keyArg = bytes
+    return bytes.length
+  }
+
+  /**
+   * Reads the live value of `key` as of `options.at` into #readBuffer (timestamp first) and
+   * returns its length, or -1 when there is none. Grows the buffer when the value does not fit
+   * and reads again (a newer, larger version may have landed in between, hence the loop).
+   */
+  #readInto(key: K, options: ReadOptions | undefined): number {
+    const at = options === undefined ? undefined : readAt(options)
+    const keyLength = this.#encodeKeyArg(key)
+    for (;;) {
+      const length = this.#binding.getInto(this.#handle, this.#keyArg, keyLength, at, this.#readBuffer)
+      if (length < 0 || TS_BYTES + length <= this.#readBuffer.length) return length
+      let size = this.#readBuffer.length
+      while (size < TS_BYTES + length) size *= 2
+      this.#readBuffer = Buffer.allocUnsafe(Math.min(size, TS_BYTES + MAX_VALUE_BYTES))
     }
   }
 

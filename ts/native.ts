@@ -14,6 +14,9 @@
  *  generates from the Rust source (native/index.d.ts, committed and shipped). */
 export type NativeBinding = typeof import('../native/index')
 
+/** The opaque engine handle the hot-path functions take (see NativeDatabase.handle()). */
+export type NativeHandle = ReturnType<import('../native/index').NativeDatabase['handle']>
+
 export type {
   NativeDatabase,
   NativeEntry,

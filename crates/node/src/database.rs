@@ -2,9 +2,10 @@
 
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use chronokv_engine::{self as engine, HistoryOptions, Op, RangeCursor, RangeOptions};
-use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, Null};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, External, Null};
 use napi::Env;
 use napi_derive::napi;
 
@@ -63,7 +64,7 @@ pub struct NativeStats {
 
 #[napi]
 pub struct NativeDatabase {
-    handle: engine::Handle,
+    handle: Arc<engine::Handle>,
 }
 
 #[napi]
@@ -79,8 +80,15 @@ impl NativeDatabase {
                 ..engine::Options::default()
             };
             let handle = engine::open(Path::new(&path), &options).map_err(from_engine)?;
-            Ok(NativeDatabase { handle })
+            Ok(NativeDatabase { handle: Arc::new(handle) })
         })
+    }
+
+    /// The handle the hot-path free functions (getInto, hasKey, putValue, deleteKey) take.
+    /// Closing this object closes the handle for them too.
+    #[napi]
+    pub fn handle(&self) -> External<Arc<engine::Handle>> {
+        External::new(Arc::clone(&self.handle))
     }
 
     /// Newest live value with ts <= min(at, now()), or null.
