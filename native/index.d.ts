@@ -54,6 +54,15 @@ export declare class NativeRangeCursor {
   close(): void
 }
 
+/**
+ * Commits a transaction that read at `readTs`: writes keys[i] = values[i] (null deletes)
+ * atomically unless a commit after `readTs` wrote one of `keys` or, for serializable
+ * transactions, one of `readKeys` or a key inside one of `readRanges` (CHRONOKV_CONFLICT,
+ * nothing written). Returns the commit timestamp (visible once waitDurable resolves), or
+ * `readTs`'s watermark for a transaction with no writes.
+ */
+export declare function commitTransaction(handle: ExternalObject<Handle>, keys: Array<Buffer>, values: Array<Buffer | undefined | null>, readTs: number, readKeys: Array<Buffer>, readRanges: Array<NativeKeyRange>): number
+
 /** Logs and applies a delete of `key[..keyLen]`; returns its commit timestamp. */
 export declare function deleteKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number): number
 
@@ -84,6 +93,14 @@ export interface NativeKeyedEntry {
   key: Buffer
   ts: number
   value: Buffer
+}
+
+/** A key range a transaction scanned (at most one bound per side). */
+export interface NativeKeyRange {
+  gt?: Buffer
+  gte?: Buffer
+  lt?: Buffer
+  lte?: Buffer
 }
 
 export interface NativeOpenOptions {

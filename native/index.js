@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeDatabase = nativeBinding.NativeDatabase
 module.exports.NativeRangeCursor = nativeBinding.NativeRangeCursor
+module.exports.commitTransaction = nativeBinding.commitTransaction
 module.exports.deleteKey = nativeBinding.deleteKey
 module.exports.getInto = nativeBinding.getInto
 module.exports.hasKey = nativeBinding.hasKey

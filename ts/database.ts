@@ -21,8 +21,16 @@ import {
   type Codec,
 } from './codecs'
 import { DurabilityWaiter } from './durability-waiter'
-import { ClosedError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
-import { loadNative, type NativeBinding, type NativeDatabase, type NativeHandle, type NativeKeyedEntry, type NativeRangeOptions } from './native'
+import { ClosedError, ConflictError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
+import {
+  loadNative,
+  type NativeBinding,
+  type NativeDatabase,
+  type NativeHandle,
+  type NativeKeyedEntry,
+  type NativeKeyRange,
+  type NativeRangeOptions,
+} from './native'
 import {
   MAX_TIMESTAMP,
   readAt,
@@ -31,14 +39,20 @@ import {
   type ResolvedOpenOptions,
 } from './options'
 import { BatchIterator, RangeIterable } from './range-iterable'
+import { Snapshot } from './snapshot'
+import { Transaction } from './transaction'
 import type {
   BatchOp,
   Entry,
   HistoryOptions,
+  Isolation,
   RangeOptions,
   ReadOptions,
+  RunTransactionOptions,
+  SnapshotOptions,
   Stats,
   Timestamp,
+  TransactionOptions,
   Version,
 } from './types'
 
@@ -347,6 +361,131 @@ export class Database<K = string, V = any> {
     return this.#writes.track(ts)
   }
 
+  // ---- snapshots and transactions ----------------------------------------------------------
+
+  /**
+   * A read view pinned at `at` (default: now): its reads see exactly the commits up to that
+   * timestamp, whatever commits later. Close it when done.
+   */
+  snapshot(options?: SnapshotOptions): Snapshot<K, V> {
+    this.#checkOpen()
+    let ts: Timestamp
+    try {
+      const at = readAt(options)
+      ts = at === undefined ? this.#native.now() : Math.min(at, this.#native.now())
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return new Snapshot(this, ts)
+  }
+
+  /**
+   * Starts a transaction reading from the snapshot of now. Its writes are buffered until
+   * `commit()`; see {@link Transaction} for the isolation guarantees. Prefer
+   * {@link Database.transaction}, which commits and retries for you.
+   */
+  beginTransaction(options?: TransactionOptions): Transaction<K, V> {
+    this.#checkOpen()
+    const isolation = resolveIsolation(options, ['isolation'])
+    return new Transaction(this, this.#native.now(), isolation)
+  }
+
+  /**
+   * Runs `fn` in a transaction and commits it; on a ConflictError runs `fn` again on a fresh
+   * snapshot, up to `retries` times (default 3), then rejects with the ConflictError. If `fn`
+   * throws, the transaction is aborted and the error passed on. Resolves with `fn`'s result;
+   * `tx.commitTs` holds the commit timestamp.
+   */
+  async transaction<R>(fn: (tx: Transaction<K, V>) => R | Promise<R>, options?: RunTransactionOptions): Promise<R> {
+    if (typeof fn !== 'function') {
+      throw new InvalidArgumentError(`transaction() expects a function, got ${describe(fn)}.`)
+    }
+    const isolation = resolveIsolation(options, ['isolation', 'retries'])
+    const retriesOption = (options as { retries?: unknown } | undefined)?.retries
+    const retries = retriesOption === undefined ? 3 : toRetries(retriesOption)
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.beginTransaction({ isolation })
+      let result: R
+      try {
+        result = await fn(tx)
+      } catch (err) {
+        tx.abort()
+        throw err
+      }
+      try {
+        if (tx.active) await tx.commit()
+        return result
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < retries) continue
+        throw err
+      }
+    }
+  }
+
+  /** @internal Encodes a key (a fresh Buffer the caller may keep). */
+  _encodeKey(key: K): Buffer {
+    return encodeKey(this.#keyCodec, key)
+  }
+
+  /** @internal Encodes a value. */
+  _encodeValue(value: V): Buffer {
+    return encodeValue(this.#valueCodec, value)
+  }
+
+  /** @internal Decodes a stored key. */
+  _decodeKey(bytes: Buffer): K {
+    return decodeWith(this.#keyCodec, bytes, 'key')
+  }
+
+  /** @internal Decodes a stored value. */
+  _decodeValue(bytes: Buffer): V {
+    return decodeWith(this.#valueCodec, bytes, 'value')
+  }
+
+  /** @internal Validates getRange options and encodes their bounds. */
+  _resolveRange(options: RangeOptions<K> | undefined): NativeRangeOptions {
+    return resolveRangeOptions(options, (key) => encodeKey(this.#keyCodec, key))
+  }
+
+  /** @internal A raw scan (encoded keys and values) of `range`, which must have `at` set. */
+  _rawRange(range: NativeRangeOptions): Iterator<NativeKeyedEntry> {
+    this.#checkOpen()
+    let cursor: ReturnType<NativeDatabase['range']>
+    try {
+      cursor = this.#native.range(range)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return new BatchIterator<NativeKeyedEntry, NativeKeyedEntry>(
+      {
+        next: (max) => {
+          this.#checkOpen()
+          return cursor.next(max)
+        },
+        close: () => cursor.close(),
+      },
+      (row) => row,
+    )
+  }
+
+  /** @internal Commits a transaction's writes after validating what it read. */
+  _commitTransaction(
+    keys: Buffer[],
+    values: Array<Buffer | null>,
+    readTs: Timestamp,
+    readKeys: Buffer[],
+    readRanges: NativeKeyRange[],
+  ): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    let ts: Timestamp
+    try {
+      ts = this.#binding.commitTransaction(this.#handle, keys, values, readTs, readKeys, readRanges)
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return keys.length === 0 ? Promise.resolve(ts) : this.#writes.track(ts)
+  }
+
   // ---- lifecycle ---------------------------------------------------------------------------
 
   /**
@@ -413,4 +552,27 @@ export class Database<K = string, V = any> {
     this.#checkOpen()
     return EMPTY[Symbol.iterator]()
   }
+}
+
+function resolveIsolation(options: unknown, allowed: string[]): Isolation {
+  if (options === undefined) return 'snapshot'
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`Transaction options must be an object, got ${describe(options)}.`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!allowed.includes(name)) throw new InvalidArgumentError(`Unknown transaction option '${name}'.`)
+  }
+  const isolation = (options as { isolation?: unknown }).isolation
+  if (isolation === undefined) return 'snapshot'
+  if (isolation !== 'snapshot' && isolation !== 'serializable') {
+    throw new InvalidArgumentError(`isolation must be 'snapshot' or 'serializable', got ${describe(isolation)}.`)
+  }
+  return isolation
+}
+
+function toRetries(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000_000) {
+    throw new InvalidArgumentError(`retries must be an integer from 0 to 1000000, got ${describe(value)}.`)
+  }
+  return value
 }

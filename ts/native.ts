@@ -22,6 +22,7 @@ export type {
   NativeEntry,
   NativeHistoryOptions,
   NativeKeyedEntry,
+  NativeKeyRange,
   NativeOpenOptions,
   NativeRangeCursor,
   NativeRangeOptions,

@@ -1,6 +1,5 @@
 //! `NativeDatabase`: one handle on a (possibly shared) engine.
 
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, External, Nu
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::{count, durability, optional_timestamp, timestamp, ts_to_js};
+use crate::convert::{bound, count, durability, optional_timestamp, timestamp, ts_to_js};
 use crate::errors::{coded, from_engine, from_napi, guard, Result, INVALID_ARGUMENT};
 use crate::range::NativeRangeCursor;
 use crate::wait::WaitDurable;
@@ -266,23 +265,5 @@ impl NativeDatabase {
     fn write(&self, ops: &[Op<'_>]) -> Result<f64> {
         let db = self.handle.writable().map_err(from_engine)?;
         db.write(ops).map(ts_to_js).map_err(from_engine)
-    }
-}
-
-/// One side of a key range from its exclusive and inclusive spellings; both at once is an error.
-fn bound(
-    exclusive_name: &str,
-    exclusive: Option<Buffer>,
-    inclusive_name: &str,
-    inclusive: Option<Buffer>,
-) -> Result<Bound<Vec<u8>>> {
-    match (exclusive, inclusive) {
-        (Some(_), Some(_)) => Err(coded(
-            INVALID_ARGUMENT,
-            format!("give {exclusive_name} or {inclusive_name}, not both"),
-        )),
-        (Some(key), None) => Ok(Bound::Excluded(key.to_vec())),
-        (None, Some(key)) => Ok(Bound::Included(key.to_vec())),
-        (None, None) => Ok(Bound::Unbounded),
     }
 }
