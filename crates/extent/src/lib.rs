@@ -35,11 +35,13 @@ mod cursor;
 mod bitpack;
 mod error;
 mod index;
+mod manifest;
 mod reader;
 mod writer;
 
 pub use error::FormatError;
 pub use index::BlockMeta;
+pub use manifest::{Manifest, ManifestExtent};
 pub use reader::{ExtentReader, ReadStats, VersionRef};
 pub use writer::{ExtentSummary, ExtentWriter, WriterOptions};
 
