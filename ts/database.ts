@@ -422,6 +422,11 @@ export class Database<K = string, V = any> {
     }
   }
 
+  /** @internal Throws ClosedError once the database is closed. */
+  _checkOpen(): void {
+    this.#checkOpen()
+  }
+
   /** @internal Encodes a key (a fresh Buffer the caller may keep). */
   _encodeKey(key: K): Buffer {
     return encodeKey(this.#keyCodec, key)

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 
-import { fromNative } from './errors'
+import { fromNative, InvalidArgumentError } from './errors'
 
 const FIRST_BATCH = 16
 const MAX_BATCH = 1024
@@ -101,6 +101,7 @@ export class RangeIterable<T> implements Iterable<T> {
 
   /** A lazy RangeIterable of `fn(item, index)` for each item. */
   map<U>(fn: (item: T, index: number) => U): RangeIterable<U> {
+    requireFunction('map', fn)
     const source = this
     return new RangeIterable(function* () {
       let index = 0
@@ -112,6 +113,7 @@ export class RangeIterable<T> implements Iterable<T> {
   filter<S extends T>(predicate: (item: T, index: number) => item is S): RangeIterable<S>
   filter(predicate: (item: T, index: number) => unknown): RangeIterable<T>
   filter(predicate: (item: T, index: number) => unknown): RangeIterable<T> {
+    requireFunction('filter', predicate)
     const source = this
     return new RangeIterable(function* () {
       let index = 0
@@ -121,6 +123,7 @@ export class RangeIterable<T> implements Iterable<T> {
 
   /** Calls `fn(item, index)` for each item, in order. */
   forEach(fn: (item: T, index: number) => void): void {
+    requireFunction('forEach', fn)
     let index = 0
     for (const item of this) fn(item, index++)
   }
@@ -131,5 +134,11 @@ export class RangeIterable<T> implements Iterable<T> {
    */
   get asArray(): T[] {
     return Array.from(this)
+  }
+}
+
+function requireFunction(method: string, fn: unknown): void {
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError(`${method}() expects a function, got ${fn === null ? 'null' : typeof fn}.`)
   }
 }

@@ -4,9 +4,10 @@
  * @packageDocumentation
  */
 
-import { ClosedError, InvalidArgumentError } from './errors'
+import { ClosedError, fromNative } from './errors'
 import type { Database } from './database'
-import type { RangeIterable } from './range-iterable'
+import { RangeIterable } from './range-iterable'
+import { rejectAt } from './transaction'
 import type { Entry, RangeOptions, Timestamp } from './types'
 
 /**
@@ -51,13 +52,32 @@ export class Snapshot<K = string, V = any> {
     return this.#db.getMany(keys, { at: this.ts })
   }
 
-  /** A lazy scan of this snapshot (the options of `db.getRange`, without `at`). */
+  /**
+   * A lazy scan of this snapshot (the options of `db.getRange`, without `at`). Iterating it
+   * after the snapshot is closed throws ClosedError.
+   */
   getRange(options?: Omit<RangeOptions<K>, 'at'>): RangeIterable<Entry<K, V>> {
     this.#checkOpen()
-    if (options != null && typeof options === 'object' && 'at' in options) {
-      throw new InvalidArgumentError('A snapshot reads at its own ts; getRange() on a snapshot takes no `at`.')
+    rejectAt(options, 'on a snapshot', 'the snapshot ts')
+    let range: RangeIterable<Entry<K, V>>
+    try {
+      // Validates the options as db.getRange does (a non-object is refused there).
+      this.#db._resolveRange(options as RangeOptions<K> | undefined)
+      range = this.#db.getRange({ ...(options as object), at: this.ts })
+    } catch (err) {
+      throw fromNative(err)
     }
-    return this.#db.getRange({ ...options, at: this.ts })
+    return new RangeIterable(() => {
+      this.#checkOpen()
+      const inner = range[Symbol.iterator]()
+      return {
+        next: () => {
+          this.#checkOpen()
+          return inner.next()
+        },
+        return: (value?: unknown) => inner.return?.(value) ?? { done: true, value: undefined },
+      }
+    })
   }
 
   /** Releases the snapshot; later reads through it throw ClosedError. Idempotent. */

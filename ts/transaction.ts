@@ -96,9 +96,7 @@ export class Transaction<K = string, V = any> {
    */
   getRange(options?: Omit<RangeOptions<K>, 'at'>): RangeIterable<TransactionEntry<K, V>> {
     this.#checkActive()
-    if (options != null && typeof options === 'object' && 'at' in options) {
-      throw new InvalidArgumentError('A transaction reads at its readTs; getRange() in a transaction takes no `at`.')
-    }
+    rejectAt(options, 'in a transaction', 'its readTs')
     let range: NativeRangeOptions
     try {
       range = this.#db._resolveRange(options)
@@ -176,6 +174,7 @@ export class Transaction<K = string, V = any> {
   }
 
   #checkActive(): void {
+    this.#db._checkOpen()
     if (this.#state !== 'active') {
       throw new ClosedError(`The transaction is ${this.#state === 'committing' ? 'committing' : this.#state}; start a new one.`)
     }
@@ -233,4 +232,15 @@ function inRange(key: Buffer, range: NativeRangeOptions): boolean {
   if (range.lt !== undefined && Buffer.compare(key, range.lt) >= 0) return false
   if (range.lte !== undefined && Buffer.compare(key, range.lte) > 0) return false
   return true
+}
+
+/**
+ * Refuses an `at` in the range options of a transaction or snapshot, which read at their own
+ * timestamp; anything that is not an options object is left for the shared validation.
+ * @internal
+ */
+export function rejectAt(options: unknown, where: string, own: string): void {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options) && (options as { at?: unknown }).at !== undefined) {
+    throw new InvalidArgumentError(`getRange() ${where} reads at ${own} and takes no \`at\`.`)
+  }
 }

@@ -24,6 +24,8 @@ export interface Entry<K, V> {
   key: K
   value: V
   ts: Timestamp
+  /** Never set on committed entries; lets `entry.pending` tell a transaction's own writes apart. */
+  pending?: undefined
 }
 
 /** A version written by a put: `deleted` is false and `value` is present. */
