@@ -48,8 +48,12 @@ export declare class NativeDatabase {
 }
 
 export declare class NativeRangeCursor {
-  /** Up to `max` further entries; an empty array once exhausted or closed. */
-  next(max: number): Array<NativeKeyedEntry>
+  /**
+   * Up to `max` further entries packed into one Buffer (empty once exhausted or closed):
+   * per entry `key_len:u32 LE | ts:f64 LE | value_len:u32 LE | key | value`. One allocation
+   * per batch instead of two Buffers and an object per entry.
+   */
+  nextPacked(max: number): Buffer
   /** Releases the cursor's hold on the engine. Idempotent. */
   close(): void
 }
@@ -87,12 +91,6 @@ export interface NativeHistoryOptions {
   until?: number
   reverse: boolean
   limit?: number
-}
-
-export interface NativeKeyedEntry {
-  key: Buffer
-  ts: number
-  value: Buffer
 }
 
 /** A key range a transaction scanned (at most one bound per side). */

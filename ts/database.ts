@@ -27,7 +27,6 @@ import {
   type NativeBinding,
   type NativeDatabase,
   type NativeHandle,
-  type NativeKeyedEntry,
   type NativeKeyRange,
   type NativeRangeOptions,
 } from './native'
@@ -38,7 +37,7 @@ import {
   resolveRangeOptions,
   type ResolvedOpenOptions,
 } from './options'
-import { BatchIterator, RangeIterable } from './range-iterable'
+import { PackedIterator, RangeIterable } from './range-iterable'
 import { Snapshot } from './snapshot'
 import { Transaction } from './transaction'
 import type {
@@ -57,6 +56,13 @@ import type {
 } from './types'
 
 const EMPTY: readonly never[] = []
+
+/** A scanned entry with its key and value still encoded. @internal */
+export interface RawEntry {
+  key: Buffer
+  value: Buffer
+  ts: Timestamp
+}
 
 /** Bytes before the value in the fast read path's output buffer: the commit timestamp (f64 LE). */
 const TS_BYTES = 8
@@ -196,28 +202,14 @@ export class Database<K = string, V = any> {
       throw fromNative(err)
     }
     if (range.limit === 0) return new RangeIterable(() => this.#emptyIteration())
-    const decodeEntry = (row: NativeKeyedEntry): Entry<K, V> => ({
-      key: decodeWith(this.#keyCodec, row.key, 'key'),
-      value: decodeWith(this.#valueCodec, row.value, 'value'),
-      ts: row.ts,
+    const keyCodec = this.#keyCodec
+    const valueCodec = this.#valueCodec
+    const decodeEntry = (buf: Buffer, keyStart: number, keyEnd: number, ts: number, valueStart: number, valueEnd: number): Entry<K, V> => ({
+      key: decodeSlice(keyCodec, buf, keyStart, keyEnd, 'key'),
+      value: decodeSlice(valueCodec, buf, valueStart, valueEnd, 'value'),
+      ts,
     })
-    return new RangeIterable(() => {
-      this.#checkOpen()
-      let cursor
-      try {
-        cursor = this.#native.range(range)
-      } catch (err) {
-        throw fromNative(err)
-      }
-      const source = {
-        next: (max: number) => {
-          this.#checkOpen()
-          return cursor.next(max)
-        },
-        close: () => cursor.close(),
-      }
-      return new BatchIterator(source, decodeEntry)
-    })
+    return new RangeIterable(() => new PackedIterator(this.#packedSource(range), decodeEntry))
   }
 
   /**
@@ -453,7 +445,16 @@ export class Database<K = string, V = any> {
   }
 
   /** @internal A raw scan (encoded keys and values) of `range`, which must have `at` set. */
-  _rawRange(range: NativeRangeOptions): Iterator<NativeKeyedEntry> {
+  _rawRange(range: NativeRangeOptions): Iterator<RawEntry> {
+    return new PackedIterator(this.#packedSource(range), (buf, keyStart, keyEnd, ts, valueStart, valueEnd) => ({
+      key: buf.subarray(keyStart, keyEnd),
+      value: buf.subarray(valueStart, valueEnd),
+      ts,
+    }))
+  }
+
+  /** A native cursor over `range` (which has `at` set), checking the database on every batch. */
+  #packedSource(range: NativeRangeOptions) {
     this.#checkOpen()
     let cursor: ReturnType<NativeDatabase['range']>
     try {
@@ -461,16 +462,13 @@ export class Database<K = string, V = any> {
     } catch (err) {
       throw fromNative(err)
     }
-    return new BatchIterator<NativeKeyedEntry, NativeKeyedEntry>(
-      {
-        next: (max) => {
-          this.#checkOpen()
-          return cursor.next(max)
-        },
-        close: () => cursor.close(),
+    return {
+      next: (max: number) => {
+        this.#checkOpen()
+        return cursor.nextPacked(max)
       },
-      (row) => row,
-    )
+      close: () => cursor.close(),
+    }
   }
 
   /** @internal Commits a transaction's writes after validating what it read. */

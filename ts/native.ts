@@ -21,7 +21,6 @@ export type {
   NativeDatabase,
   NativeEntry,
   NativeHistoryOptions,
-  NativeKeyedEntry,
   NativeKeyRange,
   NativeOpenOptions,
   NativeRangeCursor,
