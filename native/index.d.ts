@@ -38,8 +38,11 @@ export declare class NativeDatabase {
   waitDurable(ts: number): Promise<number>
   /** The newest visible commit timestamp; 0 for an empty database. */
   now(): number
-  /** Versions of one key with since <= ts < until and ts <= now(). */
-  history(key: Buffer, options: NativeHistoryOptions): Array<NativeVersion>
+  /**
+   * Versions of one key with since <= ts < until and ts <= now(), packed into one Buffer:
+   * per version `ts:f64 LE | value_len:i32 LE | value`, with value_len -1 for a tombstone.
+   */
+  history(key: Buffer, options: NativeHistoryOptions): Buffer
   /** A cursor over live entries at one snapshot, in key byte order. */
   range(options: NativeRangeOptions): NativeRangeCursor
   stats(): NativeStats
@@ -123,12 +126,6 @@ export interface NativeStats {
   memtableBytes: number
   walBytes: number
   now: number
-}
-
-/** One version of a key; `value` is null for a tombstone. */
-export interface NativeVersion {
-  ts: number
-  value: Buffer | null
 }
 
 /**

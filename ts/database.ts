@@ -235,17 +235,25 @@ export class Database<K = string, V = any> {
     const valueCodec = this.#valueCodec
     return new RangeIterable(() => {
       this.#checkOpen()
-      let versions
+      let packed: Buffer
       try {
-        versions = this.#native.history(encoded, query)
+        packed = this.#native.history(encoded, query)
       } catch (err) {
         throw fromNative(err)
       }
+      // Per version: ts f64 | value_len i32 (-1: a tombstone) | value; a fresh Buffer per call.
       return (function* (): Generator<Version<K, V>> {
-        for (const version of versions) {
-          yield version.value == null
-            ? { key, ts: version.ts, value: undefined, deleted: true }
-            : { key, ts: version.ts, value: decodeWith(valueCodec, version.value, 'value'), deleted: false }
+        let at = 0
+        while (at < packed.length) {
+          const ts = packed.readDoubleLE(at)
+          const length = packed.readInt32LE(at + 8)
+          at += 12
+          if (length < 0) {
+            yield { key, ts, value: undefined, deleted: true }
+          } else {
+            yield { key, ts, value: decodeSlice(valueCodec, packed, at, at + length, 'value'), deleted: false }
+            at += length
+          }
         }
       })()
     })

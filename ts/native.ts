@@ -26,7 +26,6 @@ export type {
   NativeRangeCursor,
   NativeRangeOptions,
   NativeStats,
-  NativeVersion,
 } from '../native/index'
 
 let binding: NativeBinding | undefined

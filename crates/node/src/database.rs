@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chronokv_engine::{self as engine, HistoryOptions, Op, RangeCursor, RangeOptions};
-use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, External, Null};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, External};
 use napi::Env;
 use napi_derive::napi;
 
@@ -24,13 +24,6 @@ pub struct NativeOpenOptions {
 pub struct NativeEntry {
     pub ts: f64,
     pub value: Buffer,
-}
-
-/// One version of a key; `value` is null for a tombstone.
-#[napi(object)]
-pub struct NativeVersion {
-    pub ts: f64,
-    pub value: Either<Buffer, Null>,
 }
 
 #[napi(object)]
@@ -195,9 +188,10 @@ impl NativeDatabase {
         guard(|| Ok(ts_to_js(self.handle.db().map_err(from_engine)?.now())))
     }
 
-    /// Versions of one key with since <= ts < until and ts <= now().
+    /// Versions of one key with since <= ts < until and ts <= now(), packed into one Buffer:
+    /// per version `ts:f64 LE | value_len:i32 LE | value`, with value_len -1 for a tombstone.
     #[napi]
-    pub fn history(&self, key: BufferSlice, options: NativeHistoryOptions) -> Result<Vec<NativeVersion>> {
+    pub fn history(&self, key: BufferSlice, options: NativeHistoryOptions) -> Result<Buffer> {
         guard(|| {
             let options = HistoryOptions {
                 since: optional_timestamp("since", options.since)?,
@@ -206,18 +200,20 @@ impl NativeDatabase {
                 limit: options.limit.map(|l| count("limit", l)).transpose()?,
             };
             let db = self.handle.db().map_err(from_engine)?;
-            let mut versions = Vec::new();
+            let mut out = Vec::new();
             db.history_with(&key, options, |ts, value| {
-                versions.push(NativeVersion {
-                    ts: ts_to_js(ts),
-                    value: match value {
-                        Some(v) => Either::A(v.to_vec().into()),
-                        None => Either::B(Null),
-                    },
-                });
+                out.extend_from_slice(&ts_to_js(ts).to_le_bytes());
+                match value {
+                    // Values are at most 64 MiB, so the length fits an i32.
+                    Some(v) => {
+                        out.extend_from_slice(&(v.len() as i32).to_le_bytes());
+                        out.extend_from_slice(v);
+                    }
+                    None => out.extend_from_slice(&(-1i32).to_le_bytes()),
+                }
             })
             .map_err(from_engine)?;
-            Ok(versions)
+            Ok(out.into())
         })
     }
 
