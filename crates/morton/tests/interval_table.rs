@@ -46,7 +46,7 @@ fn interval_table_readers_see_whole_snapshots_during_concurrent_updates() {
             let (table, done) = (Arc::clone(&table), Arc::clone(&done));
             std::thread::spawn(move || {
                 let mut loads = 0u64;
-                while !done.load(Ordering::Relaxed) {
+                while !done.load(Ordering::Relaxed) || loads == 0 {
                     // Update n adds extent n and drops those below n-1 in one swap, so a snapshot
                     // always holds consecutive ids; a torn table would show a gap.
                     let snapshot = table.load();
