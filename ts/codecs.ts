@@ -137,7 +137,8 @@ function getPacker(): Packer {
         { cause: err },
       )
     }
-    packer = new msgpackr.Packr({ useRecords: false, mapsAsObjects: true })
+    // copyBuffers: binary values are copied out of the input, which may be a reused buffer.
+    packer = new msgpackr.Packr({ useRecords: false, mapsAsObjects: true, copyBuffers: true })
   }
   return packer
 }
@@ -238,10 +239,32 @@ export function decodeWith<T>(codec: Codec<T>, bytes: Buffer, what: 'key' | 'val
   try {
     return codec.decode(bytes)
   } catch (err) {
-    if (err instanceof ChronoError) throw err
-    throw new InvalidArgumentError(
-      `A stored ${what} could not be decoded (was it written with another ${what}Encoding?): ${(err as Error)?.message ?? String(err)}`,
-      { cause: err },
-    )
+    throw decodeError(err, what)
   }
+}
+
+/**
+ * Decodes `buf[start..end)`, where `buf` is a buffer the caller reuses (the fast read path's
+ * output buffer). The built-in text codecs decode straight out of it; msgpackr copies binary
+ * values out (copyBuffers); any other codec gets a fresh copy it may keep, as {@link Codec}
+ * promises.
+ * @internal
+ */
+export function decodeSlice<T>(codec: Codec<T>, buf: Buffer, start: number, end: number, what: 'key' | 'value'): T {
+  try {
+    if (codec === jsonCodec) return JSON.parse(buf.toString('utf8', start, end)) as T
+    if (codec === (utf8Codec as Codec<unknown>)) return buf.toString('utf8', start, end) as T
+    if (codec === msgpackCodec) return getPacker().unpack(buf.subarray(start, end)) as T
+    return codec.decode(Buffer.from(buf.subarray(start, end)))
+  } catch (err) {
+    throw decodeError(err, what)
+  }
+}
+
+function decodeError(err: unknown, what: 'key' | 'value'): ChronoError {
+  if (err instanceof ChronoError) return err
+  return new InvalidArgumentError(
+    `A stored ${what} could not be decoded (was it written with another ${what}Encoding?): ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  )
 }

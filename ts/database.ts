@@ -9,10 +9,27 @@
  * @packageDocumentation
  */
 
-import { decodeWith, describe, encodeKey, encodeValue, type Codec } from './codecs'
+import {
+  decodeSlice,
+  decodeWith,
+  describe,
+  encodeKey,
+  encodeValue,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+  utf8Codec,
+  type Codec,
+} from './codecs'
 import { DurabilityWaiter } from './durability-waiter'
-import { ClosedError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
-import type { NativeDatabase, NativeKeyedEntry, NativeRangeOptions } from './native'
+import { ClosedError, ConflictError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
+import {
+  loadNative,
+  type NativeBinding,
+  type NativeDatabase,
+  type NativeHandle,
+  type NativeKeyRange,
+  type NativeRangeOptions,
+} from './native'
 import {
   MAX_TIMESTAMP,
   readAt,
@@ -20,19 +37,39 @@ import {
   resolveRangeOptions,
   type ResolvedOpenOptions,
 } from './options'
-import { BatchIterator, RangeIterable } from './range-iterable'
+import { PackedIterator, RangeIterable } from './range-iterable'
+import { Snapshot } from './snapshot'
+import { Transaction } from './transaction'
 import type {
   BatchOp,
   Entry,
   HistoryOptions,
+  Isolation,
   RangeOptions,
   ReadOptions,
+  RunTransactionOptions,
+  SnapshotOptions,
   Stats,
   Timestamp,
+  TransactionOptions,
   Version,
 } from './types'
 
 const EMPTY: readonly never[] = []
+
+/** A scanned entry with its key and value still encoded. @internal */
+export interface RawEntry {
+  key: Buffer
+  value: Buffer
+  ts: Timestamp
+}
+
+/** Bytes before the value in the fast read path's output buffer: the commit timestamp (f64 LE). */
+const TS_BYTES = 8
+/** Initial size of a database's reusable read buffer; it grows to fit the largest value read. */
+const INITIAL_READ_BUFFER = 8 * 1024
+/** UTF-8 takes at most 3 bytes per UTF-16 unit, so any string of <= MAX_KEY_BYTES units fits. */
+const KEY_SCRATCH_BYTES = 3 * MAX_KEY_BYTES
 
 /**
  * An open chronokv database. Obtain one with `open()`; every committed write is kept as a
@@ -46,6 +83,15 @@ export class Database<K = string, V = any> {
   readonly path: string
 
   readonly #native: NativeDatabase
+  readonly #binding: NativeBinding
+  readonly #handle: NativeHandle
+  /** Reused by every point read: the engine copies [ts | value] into it; values decode from it. */
+  #readBuffer: Buffer = Buffer.allocUnsafe(INITIAL_READ_BUFFER)
+  /** Reused to encode utf8 keys without allocating. */
+  readonly #keyScratch: Buffer = Buffer.allocUnsafe(KEY_SCRATCH_BYTES)
+  /** The buffer holding the key last encoded by #encodeKeyArg (the scratch, or the codec's output). */
+  #keyArg: Buffer = this.#keyScratch
+  readonly #utf8Keys: boolean
   readonly #keyCodec: Codec<K>
   readonly #valueCodec: Codec<V>
   readonly #readOnly: boolean
@@ -60,6 +106,9 @@ export class Database<K = string, V = any> {
   constructor(native: NativeDatabase, path: string, options: ResolvedOpenOptions<K, V>) {
     this.path = path
     this.#native = native
+    this.#binding = loadNative()
+    this.#handle = native.handle()
+    this.#utf8Keys = options.keyCodec === (utf8Codec as Codec<unknown>)
     this.#keyCodec = options.keyCodec
     this.#valueCodec = options.valueCodec
     this.#readOnly = options.readOnly
@@ -76,8 +125,8 @@ export class Database<K = string, V = any> {
   get(key: K, options?: ReadOptions): V | undefined {
     this.#checkOpen()
     try {
-      const bytes = this.#native.get(encodeKey(this.#keyCodec, key), readAt(options))
-      return bytes == null ? undefined : decodeWith(this.#valueCodec, bytes, 'value')
+      const length = this.#readInto(key, options)
+      return length < 0 ? undefined : decodeSlice(this.#valueCodec, this.#readBuffer, TS_BYTES, TS_BYTES + length, 'value')
     } catch (err) {
       throw fromNative(err)
     }
@@ -90,9 +139,11 @@ export class Database<K = string, V = any> {
   getEntry(key: K, options?: ReadOptions): Entry<K, V> | undefined {
     this.#checkOpen()
     try {
-      const entry = this.#native.getEntry(encodeKey(this.#keyCodec, key), readAt(options))
-      if (entry == null) return undefined
-      return { key, value: decodeWith(this.#valueCodec, entry.value, 'value'), ts: entry.ts }
+      const length = this.#readInto(key, options)
+      if (length < 0) return undefined
+      const buffer = this.#readBuffer
+      const value = decodeSlice(this.#valueCodec, buffer, TS_BYTES, TS_BYTES + length, 'value')
+      return { key, value, ts: buffer.readDoubleLE(0) }
     } catch (err) {
       throw fromNative(err)
     }
@@ -102,7 +153,9 @@ export class Database<K = string, V = any> {
   has(key: K, options?: ReadOptions): boolean {
     this.#checkOpen()
     try {
-      return this.#native.has(encodeKey(this.#keyCodec, key), readAt(options))
+      const at = options === undefined ? undefined : readAt(options)
+      const length = this.#encodeKeyArg(key)
+      return this.#binding.hasKey(this.#handle, this.#keyArg, length, at)
     } catch (err) {
       throw fromNative(err)
     }
@@ -149,28 +202,14 @@ export class Database<K = string, V = any> {
       throw fromNative(err)
     }
     if (range.limit === 0) return new RangeIterable(() => this.#emptyIteration())
-    const decodeEntry = (row: NativeKeyedEntry): Entry<K, V> => ({
-      key: decodeWith(this.#keyCodec, row.key, 'key'),
-      value: decodeWith(this.#valueCodec, row.value, 'value'),
-      ts: row.ts,
+    const keyCodec = this.#keyCodec
+    const valueCodec = this.#valueCodec
+    const decodeEntry = (buf: Buffer, keyStart: number, keyEnd: number, ts: number, valueStart: number, valueEnd: number): Entry<K, V> => ({
+      key: decodeSlice(keyCodec, buf, keyStart, keyEnd, 'key'),
+      value: decodeSlice(valueCodec, buf, valueStart, valueEnd, 'value'),
+      ts,
     })
-    return new RangeIterable(() => {
-      this.#checkOpen()
-      let cursor
-      try {
-        cursor = this.#native.range(range)
-      } catch (err) {
-        throw fromNative(err)
-      }
-      const source = {
-        next: (max: number) => {
-          this.#checkOpen()
-          return cursor.next(max)
-        },
-        close: () => cursor.close(),
-      }
-      return new BatchIterator(source, decodeEntry)
-    })
+    return new RangeIterable(() => new PackedIterator(this.#packedSource(range), decodeEntry))
   }
 
   /**
@@ -196,17 +235,25 @@ export class Database<K = string, V = any> {
     const valueCodec = this.#valueCodec
     return new RangeIterable(() => {
       this.#checkOpen()
-      let versions
+      let packed: Buffer
       try {
-        versions = this.#native.history(encoded, query)
+        packed = this.#native.history(encoded, query)
       } catch (err) {
         throw fromNative(err)
       }
+      // Per version: ts f64 | value_len i32 (-1: a tombstone) | value; a fresh Buffer per call.
       return (function* (): Generator<Version<K, V>> {
-        for (const version of versions) {
-          yield version.value == null
-            ? { key, ts: version.ts, value: undefined, deleted: true }
-            : { key, ts: version.ts, value: decodeWith(valueCodec, version.value, 'value'), deleted: false }
+        let at = 0
+        while (at < packed.length) {
+          const ts = packed.readDoubleLE(at)
+          const length = packed.readInt32LE(at + 8)
+          at += 12
+          if (length < 0) {
+            yield { key, ts, value: undefined, deleted: true }
+          } else {
+            yield { key, ts, value: decodeSlice(valueCodec, packed, at, at + length, 'value'), deleted: false }
+            at += length
+          }
         }
       })()
     })
@@ -252,7 +299,8 @@ export class Database<K = string, V = any> {
     if (this.#readOnly) return Promise.reject(new ReadOnlyError())
     let ts: Timestamp
     try {
-      ts = this.#native.put(encodeKey(this.#keyCodec, key), encodeValue(this.#valueCodec, value))
+      const length = this.#encodeKeyArg(key)
+      ts = this.#binding.putValue(this.#handle, this.#keyArg, length, encodeValue(this.#valueCodec, value))
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
@@ -269,7 +317,8 @@ export class Database<K = string, V = any> {
     if (this.#readOnly) return Promise.reject(new ReadOnlyError())
     let ts: Timestamp
     try {
-      ts = this.#native.delete(encodeKey(this.#keyCodec, key))
+      const length = this.#encodeKeyArg(key)
+      ts = this.#binding.deleteKey(this.#handle, this.#keyArg, length)
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
@@ -312,6 +361,142 @@ export class Database<K = string, V = any> {
     return this.#writes.track(ts)
   }
 
+  // ---- snapshots and transactions ----------------------------------------------------------
+
+  /**
+   * A read view pinned at `at` (default: now): its reads see exactly the commits up to that
+   * timestamp, whatever commits later. Close it when done.
+   */
+  snapshot(options?: SnapshotOptions): Snapshot<K, V> {
+    this.#checkOpen()
+    let ts: Timestamp
+    try {
+      const at = readAt(options)
+      ts = at === undefined ? this.#native.now() : Math.min(at, this.#native.now())
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return new Snapshot(this, ts)
+  }
+
+  /**
+   * Starts a transaction reading from the snapshot of now. Its writes are buffered until
+   * `commit()`; see {@link Transaction} for the isolation guarantees. Prefer
+   * {@link Database.transaction}, which commits and retries for you.
+   */
+  beginTransaction(options?: TransactionOptions): Transaction<K, V> {
+    this.#checkOpen()
+    const isolation = resolveIsolation(options, ['isolation'])
+    return new Transaction(this, this.#native.now(), isolation)
+  }
+
+  /**
+   * Runs `fn` in a transaction and commits it; on a ConflictError runs `fn` again on a fresh
+   * snapshot, up to `retries` times (default 3), then rejects with the ConflictError. If `fn`
+   * throws, the transaction is aborted and the error passed on. Resolves with `fn`'s result;
+   * `tx.commitTs` holds the commit timestamp.
+   */
+  async transaction<R>(fn: (tx: Transaction<K, V>) => R | Promise<R>, options?: RunTransactionOptions): Promise<R> {
+    if (typeof fn !== 'function') {
+      throw new InvalidArgumentError(`transaction() expects a function, got ${describe(fn)}.`)
+    }
+    const isolation = resolveIsolation(options, ['isolation', 'retries'])
+    const retriesOption = (options as { retries?: unknown } | undefined)?.retries
+    const retries = retriesOption === undefined ? 3 : toRetries(retriesOption)
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.beginTransaction({ isolation })
+      let result: R
+      try {
+        result = await fn(tx)
+      } catch (err) {
+        tx.abort()
+        throw err
+      }
+      try {
+        if (tx.active) await tx.commit()
+        return result
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < retries) continue
+        throw err
+      }
+    }
+  }
+
+  /** @internal Throws ClosedError once the database is closed. */
+  _checkOpen(): void {
+    this.#checkOpen()
+  }
+
+  /** @internal Encodes a key (a fresh Buffer the caller may keep). */
+  _encodeKey(key: K): Buffer {
+    return encodeKey(this.#keyCodec, key)
+  }
+
+  /** @internal Encodes a value. */
+  _encodeValue(value: V): Buffer {
+    return encodeValue(this.#valueCodec, value)
+  }
+
+  /** @internal Decodes a stored key. */
+  _decodeKey(bytes: Buffer): K {
+    return decodeWith(this.#keyCodec, bytes, 'key')
+  }
+
+  /** @internal Decodes a stored value. */
+  _decodeValue(bytes: Buffer): V {
+    return decodeWith(this.#valueCodec, bytes, 'value')
+  }
+
+  /** @internal Validates getRange options and encodes their bounds. */
+  _resolveRange(options: RangeOptions<K> | undefined): NativeRangeOptions {
+    return resolveRangeOptions(options, (key) => encodeKey(this.#keyCodec, key))
+  }
+
+  /** @internal A raw scan (encoded keys and values) of `range`, which must have `at` set. */
+  _rawRange(range: NativeRangeOptions): Iterator<RawEntry> {
+    return new PackedIterator(this.#packedSource(range), (buf, keyStart, keyEnd, ts, valueStart, valueEnd) => ({
+      key: buf.subarray(keyStart, keyEnd),
+      value: buf.subarray(valueStart, valueEnd),
+      ts,
+    }))
+  }
+
+  /** A native cursor over `range` (which has `at` set), checking the database on every batch. */
+  #packedSource(range: NativeRangeOptions) {
+    this.#checkOpen()
+    let cursor: ReturnType<NativeDatabase['range']>
+    try {
+      cursor = this.#native.range(range)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return {
+      next: (max: number) => {
+        this.#checkOpen()
+        return cursor.nextPacked(max)
+      },
+      close: () => cursor.close(),
+    }
+  }
+
+  /** @internal Commits a transaction's writes after validating what it read. */
+  _commitTransaction(
+    keys: Buffer[],
+    values: Array<Buffer | null>,
+    readTs: Timestamp,
+    readKeys: Buffer[],
+    readRanges: NativeKeyRange[],
+  ): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    let ts: Timestamp
+    try {
+      ts = this.#binding.commitTransaction(this.#handle, keys, values, readTs, readKeys, readRanges)
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return keys.length === 0 ? Promise.resolve(ts) : this.#writes.track(ts)
+  }
+
   // ---- lifecycle ---------------------------------------------------------------------------
 
   /**
@@ -334,6 +519,42 @@ export class Database<K = string, V = any> {
     }
   }
 
+  /**
+   * Encodes `key` for a fast-path call: utf8 string keys go into the reused scratch buffer,
+   * other keys through their codec. Sets #keyArg and returns the key's length in bytes.
+   * @throws InvalidArgumentError for a key that is empty, too long or not encodable.
+   */
+  #encodeKeyArg(key: K): number {
+    if (this.#utf8Keys && typeof key === 'string' && key.length <= MAX_KEY_BYTES) {
+      const length = this.#keyScratch.write(key, 0, 'utf8')
+      if (length > 0 && length <= MAX_KEY_BYTES) {
+        this.#keyArg = this.#keyScratch
+        return length
+      }
+    }
+    // Every other case, errors included, takes the general path with its checks and messages.
+    const bytes = encodeKey(this.#keyCodec, key)
+    this.#keyArg = bytes
+    return bytes.length
+  }
+
+  /**
+   * Reads the live value of `key` as of `options.at` into #readBuffer (timestamp first) and
+   * returns its length, or -1 when there is none. Grows the buffer when the value does not fit
+   * and reads again (a newer, larger version may have landed in between, hence the loop).
+   */
+  #readInto(key: K, options: ReadOptions | undefined): number {
+    const at = options === undefined ? undefined : readAt(options)
+    const keyLength = this.#encodeKeyArg(key)
+    for (;;) {
+      const length = this.#binding.getInto(this.#handle, this.#keyArg, keyLength, at, this.#readBuffer)
+      if (length < 0 || TS_BYTES + length <= this.#readBuffer.length) return length
+      let size = this.#readBuffer.length
+      while (size < TS_BYTES + length) size *= 2
+      this.#readBuffer = Buffer.allocUnsafe(Math.min(size, TS_BYTES + MAX_VALUE_BYTES))
+    }
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError()
   }
@@ -342,4 +563,27 @@ export class Database<K = string, V = any> {
     this.#checkOpen()
     return EMPTY[Symbol.iterator]()
   }
+}
+
+function resolveIsolation(options: unknown, allowed: string[]): Isolation {
+  if (options === undefined) return 'snapshot'
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`Transaction options must be an object, got ${describe(options)}.`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!allowed.includes(name)) throw new InvalidArgumentError(`Unknown transaction option '${name}'.`)
+  }
+  const isolation = (options as { isolation?: unknown }).isolation
+  if (isolation === undefined) return 'snapshot'
+  if (isolation !== 'snapshot' && isolation !== 'serializable') {
+    throw new InvalidArgumentError(`isolation must be 'snapshot' or 'serializable', got ${describe(isolation)}.`)
+  }
+  return isolation
+}
+
+function toRetries(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000_000) {
+    throw new InvalidArgumentError(`retries must be an integer from 0 to 1000000, got ${describe(value)}.`)
+  }
+  return value
 }

@@ -63,6 +63,8 @@ export async function open<K = string, V = any>(
 
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, MIN_KEY_BYTES, type Codec } from './codecs'
 export { Database } from './database'
+export { Snapshot } from './snapshot'
+export { Transaction } from './transaction'
 export {
   ChronoError,
   ClosedError,
@@ -89,6 +91,12 @@ export type {
   DeleteVersion,
   Entry,
   HistoryOptions,
+  Isolation,
+  PendingEntry,
+  RunTransactionOptions,
+  SnapshotOptions,
+  TransactionEntry,
+  TransactionOptions,
   PutVersion,
   RangeOptions,
   ReadOptions,

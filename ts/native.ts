@@ -14,16 +14,18 @@
  *  generates from the Rust source (native/index.d.ts, committed and shipped). */
 export type NativeBinding = typeof import('../native/index')
 
+/** The opaque engine handle the hot-path functions take (see NativeDatabase.handle()). */
+export type NativeHandle = ReturnType<import('../native/index').NativeDatabase['handle']>
+
 export type {
   NativeDatabase,
   NativeEntry,
   NativeHistoryOptions,
-  NativeKeyedEntry,
+  NativeKeyRange,
   NativeOpenOptions,
   NativeRangeCursor,
   NativeRangeOptions,
   NativeStats,
-  NativeVersion,
 } from '../native/index'
 
 let binding: NativeBinding | undefined

@@ -194,7 +194,7 @@ function retentionFrom(value: unknown): Required<RetentionOptions> | undefined {
  */
 export function resolveOpenOptions<K, V>(options: unknown): ResolvedOpenOptions<K, V> {
   const o = optionsObject('open() options', options, OPEN_OPTION_NAMES) ?? {}
-  const durability = o.durability ?? 'sync'
+  const durability = o.durability === undefined ? 'sync' : o.durability
   if (!DURABILITIES.has(durability)) {
     throw new InvalidArgumentError(
       `Option 'durability' must be 'sync', 'async' or 'none', got ${describe(durability)}.`,

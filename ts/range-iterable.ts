@@ -10,49 +10,71 @@
  * @packageDocumentation
  */
 
-import { fromNative } from './errors'
+import { fromNative, InvalidArgumentError } from './errors'
 
 const FIRST_BATCH = 16
 const MAX_BATCH = 1024
+/** Bytes before each packed entry's key: key_len u32, ts f64, value_len u32 (all LE). */
+const ENTRY_HEADER = 16
+const EMPTY = Buffer.alloc(0)
 
-/** Where a {@link BatchIterator} pulls raw rows from: a native cursor or anything shaped like it. @internal */
-export interface BatchSource<R> {
-  /** Up to `max` further rows; an empty array once exhausted. */
-  next(max: number): R[]
+/**
+ * Where a {@link PackedIterator} pulls batches from: a native range cursor. A batch is one
+ * Buffer of entries `key_len:u32 | ts:f64 | value_len:u32 | key | value`, empty once exhausted.
+ * @internal
+ */
+export interface PackedSource {
+  /** Up to `max` further entries, packed; an empty Buffer once exhausted. */
+  next(max: number): Buffer
   /** Releases the source; called exactly once. */
   close(): void
 }
 
 /**
- * An iterator over a {@link BatchSource}: pulls growing batches and converts each row with
- * `convert` as it is handed out. Closes the source when exhausted, on `return()` and on any error.
+ * Turns one packed entry into a result: `buf[keyStart, keyEnd)` is the key,
+ * `buf[valueStart, valueEnd)` the value. `buf` is a fresh Buffer per batch, never reused, so
+ * views into it stay valid.
  * @internal
  */
-export class BatchIterator<R, T> implements IterableIterator<T> {
-  #source: BatchSource<R> | undefined
-  #batch: R[] = []
-  #index = 0
-  #batchSize = FIRST_BATCH
-  readonly #convert: (row: R) => T
+export type PackedConvert<T> = (buf: Buffer, keyStart: number, keyEnd: number, ts: number, valueStart: number, valueEnd: number) => T
 
-  constructor(source: BatchSource<R>, convert: (row: R) => T) {
+/**
+ * An iterator over a {@link PackedSource}: pulls batches that grow from 16 to 1024 entries (one
+ * native call and one Buffer per batch) and converts each entry as it is handed out. Closes the
+ * source when exhausted, on `return()` and on any error.
+ * @internal
+ */
+export class PackedIterator<T> implements IterableIterator<T> {
+  #source: PackedSource | undefined
+  #buf: Buffer = EMPTY
+  #pos = 0
+  #batchSize = FIRST_BATCH
+  readonly #convert: PackedConvert<T>
+
+  constructor(source: PackedSource, convert: PackedConvert<T>) {
     this.#source = source
     this.#convert = convert
   }
 
   next(): IteratorResult<T, undefined> {
     try {
-      if (this.#index === this.#batch.length) {
+      if (this.#pos >= this.#buf.length) {
         if (this.#source === undefined) return { done: true, value: undefined }
-        this.#batch = this.#source.next(this.#batchSize)
-        this.#index = 0
+        this.#buf = this.#source.next(this.#batchSize)
+        this.#pos = 0
         this.#batchSize = Math.min(this.#batchSize * 2, MAX_BATCH)
-        if (this.#batch.length === 0) {
+        if (this.#buf.length === 0) {
           this.#close()
           return { done: true, value: undefined }
         }
       }
-      return { done: false, value: this.#convert(this.#batch[this.#index++] as R) }
+      const buf = this.#buf
+      const at = this.#pos
+      const keyStart = at + ENTRY_HEADER
+      const keyEnd = keyStart + buf.readUInt32LE(at)
+      const valueEnd = keyEnd + buf.readUInt32LE(at + 12)
+      this.#pos = valueEnd
+      return { done: false, value: this.#convert(buf, keyStart, keyEnd, buf.readDoubleLE(at + 4), keyEnd, valueEnd) }
     } catch (err) {
       this.#close()
       throw fromNative(err)
@@ -71,8 +93,8 @@ export class BatchIterator<R, T> implements IterableIterator<T> {
   #close(): void {
     const source = this.#source
     this.#source = undefined
-    this.#batch = []
-    this.#index = 0
+    this.#buf = EMPTY
+    this.#pos = 0
     if (source !== undefined) source.close()
   }
 }
@@ -101,6 +123,7 @@ export class RangeIterable<T> implements Iterable<T> {
 
   /** A lazy RangeIterable of `fn(item, index)` for each item. */
   map<U>(fn: (item: T, index: number) => U): RangeIterable<U> {
+    requireFunction('map', fn)
     const source = this
     return new RangeIterable(function* () {
       let index = 0
@@ -112,6 +135,7 @@ export class RangeIterable<T> implements Iterable<T> {
   filter<S extends T>(predicate: (item: T, index: number) => item is S): RangeIterable<S>
   filter(predicate: (item: T, index: number) => unknown): RangeIterable<T>
   filter(predicate: (item: T, index: number) => unknown): RangeIterable<T> {
+    requireFunction('filter', predicate)
     const source = this
     return new RangeIterable(function* () {
       let index = 0
@@ -121,6 +145,7 @@ export class RangeIterable<T> implements Iterable<T> {
 
   /** Calls `fn(item, index)` for each item, in order. */
   forEach(fn: (item: T, index: number) => void): void {
+    requireFunction('forEach', fn)
     let index = 0
     for (const item of this) fn(item, index++)
   }
@@ -131,5 +156,11 @@ export class RangeIterable<T> implements Iterable<T> {
    */
   get asArray(): T[] {
     return Array.from(this)
+  }
+}
+
+function requireFunction(method: string, fn: unknown): void {
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError(`${method}() expects a function, got ${fn === null ? 'null' : typeof fn}.`)
   }
 }

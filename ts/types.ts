@@ -24,6 +24,8 @@ export interface Entry<K, V> {
   key: K
   value: V
   ts: Timestamp
+  /** Never set on committed entries; lets `entry.pending` tell a transaction's own writes apart. */
+  pending?: undefined
 }
 
 /** A version written by a put: `deleted` is false and `value` is present. */
@@ -97,3 +99,44 @@ export interface Stats {
 
 /** One operation of `db.batch`: a put of `value` under `key`, or a delete of `key`. */
 export type BatchOp<K, V> = { type: 'put'; key: K; value: V } | { type: 'del'; key: K }
+
+/**
+ * An entry a transaction wrote and has not committed yet, as its own reads return it: it has no
+ * commit timestamp until `commit()` resolves (`ts` is undefined, `pending` is true).
+ */
+export interface PendingEntry<K, V> {
+  key: K
+  value: V
+  ts: undefined
+  pending: true
+}
+
+/** What a transaction's `getEntry` and `getRange` return: committed entries or its own pending ones. */
+export type TransactionEntry<K, V> = Entry<K, V> | PendingEntry<K, V>
+
+/**
+ * Isolation of a transaction. `'snapshot'` (default): reads come from one snapshot, and a
+ * commit fails with ConflictError if another transaction committed a write to one of the same
+ * keys after that snapshot (first committer wins); write skew is possible. `'serializable'`:
+ * additionally fails if another commit after the snapshot changed a key it read or added,
+ * changed or deleted a key inside a range it scanned.
+ */
+export type Isolation = 'snapshot' | 'serializable'
+
+/** Options of `db.beginTransaction` and `db.transaction`. */
+export interface TransactionOptions {
+  /** Default `'snapshot'`. */
+  isolation?: Isolation
+}
+
+/** Options of `db.transaction`. */
+export interface RunTransactionOptions extends TransactionOptions {
+  /** How many times to run the callback again after a ConflictError (default 3). */
+  retries?: number
+}
+
+/** Options of `db.snapshot`. */
+export interface SnapshotOptions {
+  /** The time to pin (default: `db.now()`). */
+  at?: At
+}

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::ops::ControlFlow;
+use std::ops::{Bound, ControlFlow};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -147,6 +147,26 @@ impl Database {
     /// neither visible nor acknowledged yet: [`Database::wait_durable`] waits for both.
     /// Later operations on a key shadow earlier ones of the same batch.
     pub fn write(&self, ops: &[Op<'_>]) -> Result<u64> {
+        self.write_checked(ops, None)
+    }
+
+    /// [`Database::write`] for a transaction that read at `validation.read_ts`: under the
+    /// sequencer, before taking a timestamp, checks that no commit after the snapshot wrote a
+    /// key this one writes (first committer wins) or, for serializable isolation, a key or a
+    /// range it read. On a conflict nothing is written.
+    pub fn write_transaction(&self, ops: &[Op<'_>], validation: &Validation<'_>) -> Result<u64> {
+        check_timestamp("readTs", validation.read_ts)?;
+        if validation.read_ts > self.now() {
+            return Err(Error::InvalidArgument(format!(
+                "readTs {} is newer than the newest commit {}",
+                validation.read_ts,
+                self.now()
+            )));
+        }
+        self.write_checked(ops, Some(validation))
+    }
+
+    fn write_checked(&self, ops: &[Op<'_>], validation: Option<&Validation<'_>>) -> Result<u64> {
         self.ensure_open()?;
         if self.read_only {
             return Err(Error::ReadOnly);
@@ -157,7 +177,12 @@ impl Database {
                 check_value(value)?;
             }
         }
-        if ops.is_empty() {
+        if let Some(validation) = validation {
+            for key in &validation.read_keys {
+                check_key(key)?;
+            }
+        }
+        if ops.is_empty() && validation.is_none_or(|v| v.read_keys.is_empty() && v.read_ranges.is_empty()) {
             return Ok(self.now());
         }
         let ops = last_op_per_key(ops);
@@ -165,6 +190,13 @@ impl Database {
         let mut sequencer = self.lock_sequencer()?;
         // Checked again under the sequencer: close() takes it too, so nothing is appended after.
         self.ensure_open()?;
+        if let Some(validation) = validation {
+            validation.check(&self.memtable, &ops)?;
+        }
+        if ops.is_empty() {
+            // A read-only transaction that validated: nothing to log.
+            return Ok(self.now());
+        }
         let ts = sequencer.clock.next();
         // Versions go into the memtable before the record is queued: the WAL acknowledges (and
         // so publishes) the timestamp only after the record is written, by which time every
@@ -336,6 +368,45 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+/// What a transaction read, re-checked at commit by [`Database::write_transaction`].
+#[derive(Debug, Clone, Default)]
+pub struct Validation<'a> {
+    /// The snapshot the transaction read from.
+    pub read_ts: u64,
+    /// Keys read (serializable isolation; empty under snapshot isolation).
+    pub read_keys: Vec<&'a [u8]>,
+    /// Key ranges scanned (serializable isolation), as (lower, upper) bounds.
+    pub read_ranges: Vec<(Bound<&'a [u8]>, Bound<&'a [u8]>)>,
+}
+
+impl Validation<'_> {
+    /// Runs under the sequencer, so every commit ordered before this one is in the memtable
+    /// (acknowledged or still in the log's queue: either way it committed first).
+    fn check(&self, memtable: &Memtable, ops: &[Op<'_>]) -> Result<()> {
+        // At u64::MAX a read sees every version appended so far, committed ahead of us or not yet
+        // acknowledged by the log: both committed first.
+        let changed = |key: &[u8]| memtable.get_at(key, u64::MAX, |v| v.is_some_and(|v| v.ts() > self.read_ts));
+        let written = ops.iter().map(Op::key);
+        if let Some(key) = written.chain(self.read_keys.iter().copied()).find(|key| changed(key)) {
+            return Err(Error::Conflict { key: key.to_vec() });
+        }
+        for (lower, upper) in &self.read_ranges {
+            let mut conflict = None;
+            memtable.scan(*lower, *upper, false, u64::MAX, |key, newest| {
+                if newest.is_some_and(|v| v.ts() > self.read_ts) {
+                    conflict = Some(key.to_vec());
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            });
+            if let Some(key) = conflict {
+                return Err(Error::Conflict { key });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -25,6 +25,13 @@ pub enum Error {
     },
     /// The database was opened read-only and the call would write.
     ReadOnly,
+    /// A transaction lost a conflict: another commit after its snapshot wrote a key it writes
+    /// (or, under serializable isolation, a key or range it read). Nothing was written; run
+    /// the transaction again on a fresh snapshot.
+    Conflict {
+        /// The key the conflict was found on.
+        key: Vec<u8>,
+    },
     /// Stored data failed a checksum or a structural check. The data at `path` and `offset`
     /// needs repair or restoring from a backup; the engine refuses to guess.
     Corruption {
@@ -70,6 +77,11 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::ReadOnly => write!(f, "the database was opened read-only"),
+            Error::Conflict { key } => write!(
+                f,
+                "transaction conflict on key {}: it changed after the transaction's snapshot",
+                String::from_utf8_lossy(key)
+            ),
             Error::Corruption { path, offset, reason } => write!(
                 f,
                 "corruption in {} at byte offset {offset}: {reason}",

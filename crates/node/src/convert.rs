@@ -1,6 +1,9 @@
 //! Argument conversions shared by the entry points.
 
+use std::ops::Bound;
+
 use chronokv_engine::{Durability, MAX_TIMESTAMP};
+use napi::bindgen_prelude::Buffer;
 
 use crate::errors::{coded, Result, INVALID_ARGUMENT};
 
@@ -44,4 +47,22 @@ pub fn durability(value: &str) -> Result<Durability> {
 /// Timestamps cross into JS as numbers; they are below 2^53, so the conversion is exact.
 pub fn ts_to_js(ts: u64) -> f64 {
     ts as f64
+}
+
+/// One side of a key range from its exclusive and inclusive spellings; both at once is an error.
+pub fn bound(
+    exclusive_name: &str,
+    exclusive: Option<Buffer>,
+    inclusive_name: &str,
+    inclusive: Option<Buffer>,
+) -> Result<Bound<Vec<u8>>> {
+    match (exclusive, inclusive) {
+        (Some(_), Some(_)) => Err(coded(
+            INVALID_ARGUMENT,
+            format!("give {exclusive_name} or {inclusive_name}, not both"),
+        )),
+        (Some(key), None) => Ok(Bound::Excluded(key.to_vec())),
+        (None, Some(key)) => Ok(Bound::Included(key.to_vec())),
+        (None, None) => Ok(Bound::Unbounded),
+    }
 }

@@ -1,14 +1,14 @@
 //! `NativeDatabase`: one handle on a (possibly shared) engine.
 
-use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use chronokv_engine::{self as engine, HistoryOptions, Op, RangeCursor, RangeOptions};
-use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, Either, Null};
+use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, External};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::{count, durability, optional_timestamp, timestamp, ts_to_js};
+use crate::convert::{bound, count, durability, optional_timestamp, timestamp, ts_to_js};
 use crate::errors::{coded, from_engine, from_napi, guard, Result, INVALID_ARGUMENT};
 use crate::range::NativeRangeCursor;
 use crate::wait::WaitDurable;
@@ -24,13 +24,6 @@ pub struct NativeOpenOptions {
 pub struct NativeEntry {
     pub ts: f64,
     pub value: Buffer,
-}
-
-/// One version of a key; `value` is null for a tombstone.
-#[napi(object)]
-pub struct NativeVersion {
-    pub ts: f64,
-    pub value: Either<Buffer, Null>,
 }
 
 #[napi(object)]
@@ -63,7 +56,7 @@ pub struct NativeStats {
 
 #[napi]
 pub struct NativeDatabase {
-    handle: engine::Handle,
+    handle: Arc<engine::Handle>,
 }
 
 #[napi]
@@ -79,8 +72,15 @@ impl NativeDatabase {
                 ..engine::Options::default()
             };
             let handle = engine::open(Path::new(&path), &options).map_err(from_engine)?;
-            Ok(NativeDatabase { handle })
+            Ok(NativeDatabase { handle: Arc::new(handle) })
         })
+    }
+
+    /// The handle the hot-path free functions (getInto, hasKey, putValue, deleteKey) take.
+    /// Closing this object closes the handle for them too.
+    #[napi]
+    pub fn handle(&self) -> External<Arc<engine::Handle>> {
+        External::new(Arc::clone(&self.handle))
     }
 
     /// Newest live value with ts <= min(at, now()), or null.
@@ -188,9 +188,10 @@ impl NativeDatabase {
         guard(|| Ok(ts_to_js(self.handle.db().map_err(from_engine)?.now())))
     }
 
-    /// Versions of one key with since <= ts < until and ts <= now().
+    /// Versions of one key with since <= ts < until and ts <= now(), packed into one Buffer:
+    /// per version `ts:f64 LE | value_len:i32 LE | value`, with value_len -1 for a tombstone.
     #[napi]
-    pub fn history(&self, key: BufferSlice, options: NativeHistoryOptions) -> Result<Vec<NativeVersion>> {
+    pub fn history(&self, key: BufferSlice, options: NativeHistoryOptions) -> Result<Buffer> {
         guard(|| {
             let options = HistoryOptions {
                 since: optional_timestamp("since", options.since)?,
@@ -199,18 +200,20 @@ impl NativeDatabase {
                 limit: options.limit.map(|l| count("limit", l)).transpose()?,
             };
             let db = self.handle.db().map_err(from_engine)?;
-            let mut versions = Vec::new();
+            let mut out = Vec::new();
             db.history_with(&key, options, |ts, value| {
-                versions.push(NativeVersion {
-                    ts: ts_to_js(ts),
-                    value: match value {
-                        Some(v) => Either::A(v.to_vec().into()),
-                        None => Either::B(Null),
-                    },
-                });
+                out.extend_from_slice(&ts_to_js(ts).to_le_bytes());
+                match value {
+                    // Values are at most 64 MiB, so the length fits an i32.
+                    Some(v) => {
+                        out.extend_from_slice(&(v.len() as i32).to_le_bytes());
+                        out.extend_from_slice(v);
+                    }
+                    None => out.extend_from_slice(&(-1i32).to_le_bytes()),
+                }
             })
             .map_err(from_engine)?;
-            Ok(versions)
+            Ok(out.into())
         })
     }
 
@@ -258,23 +261,5 @@ impl NativeDatabase {
     fn write(&self, ops: &[Op<'_>]) -> Result<f64> {
         let db = self.handle.writable().map_err(from_engine)?;
         db.write(ops).map(ts_to_js).map_err(from_engine)
-    }
-}
-
-/// One side of a key range from its exclusive and inclusive spellings; both at once is an error.
-fn bound(
-    exclusive_name: &str,
-    exclusive: Option<Buffer>,
-    inclusive_name: &str,
-    inclusive: Option<Buffer>,
-) -> Result<Bound<Vec<u8>>> {
-    match (exclusive, inclusive) {
-        (Some(_), Some(_)) => Err(coded(
-            INVALID_ARGUMENT,
-            format!("give {exclusive_name} or {inclusive_name}, not both"),
-        )),
-        (Some(key), None) => Ok(Bound::Excluded(key.to_vec())),
-        (None, Some(key)) => Ok(Bound::Included(key.to_vec())),
-        (None, None) => Ok(Bound::Unbounded),
     }
 }

@@ -27,6 +27,7 @@ pub fn code_of(err: &Error) -> Code {
         Error::Closed => "CHRONOKV_CLOSED",
         Error::Locked { .. } => "CHRONOKV_LOCKED",
         Error::ReadOnly => "CHRONOKV_READ_ONLY",
+        Error::Conflict { .. } => "CHRONOKV_CONFLICT",
         Error::Corruption { .. } => "CHRONOKV_CORRUPTION",
         Error::Io { .. } | Error::Poisoned { .. } => "CHRONOKV_IO",
         _ => "CHRONOKV_INTERNAL",

@@ -15,8 +15,12 @@
 mod convert;
 mod database;
 mod errors;
+mod fast;
 mod range;
+mod transaction;
 mod wait;
 
 pub use database::NativeDatabase;
+pub use fast::{delete_key, get_into, has_key, put_value};
 pub use range::NativeRangeCursor;
+pub use transaction::commit_transaction;

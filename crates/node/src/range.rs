@@ -7,12 +7,9 @@ use crate::convert::{count, ts_to_js};
 use crate::errors::{from_engine, guard, Result};
 use napi::bindgen_prelude::Buffer;
 
-#[napi(object)]
-pub struct NativeKeyedEntry {
-    pub key: Buffer,
-    pub ts: f64,
-    pub value: Buffer,
-}
+
+/// Bytes before each packed entry's key: key_len u32, ts f64, value_len u32.
+const PACKED_HEADER: usize = 4 + 8 + 4;
 
 #[napi]
 pub struct NativeRangeCursor {
@@ -27,25 +24,28 @@ impl NativeRangeCursor {
 
 #[napi]
 impl NativeRangeCursor {
-    /// Up to `max` further entries; an empty array once exhausted or closed.
+    /// Up to `max` further entries packed into one Buffer (empty once exhausted or closed):
+    /// per entry `key_len:u32 LE | ts:f64 LE | value_len:u32 LE | key | value`. One allocation
+    /// per batch instead of two Buffers and an object per entry.
     #[napi]
-    pub fn next(&mut self, max: f64) -> Result<Vec<NativeKeyedEntry>> {
+    pub fn next_packed(&mut self, max: f64) -> Result<Buffer> {
         guard(|| {
             let max = count("max", max)?;
             let Some(cursor) = self.cursor.as_mut() else {
-                return Ok(Vec::new());
+                return Ok(Vec::new().into());
             };
-            let mut out = Vec::with_capacity(max.min(1024));
+            let mut out = Vec::new();
             cursor
                 .next_batch(max, |key, ts, value| {
-                    out.push(NativeKeyedEntry {
-                        key: key.to_vec().into(),
-                        ts: ts_to_js(ts),
-                        value: value.to_vec().into(),
-                    });
+                    out.reserve(PACKED_HEADER + key.len() + value.len());
+                    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+                    out.extend_from_slice(&ts_to_js(ts).to_le_bytes());
+                    out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+                    out.extend_from_slice(key);
+                    out.extend_from_slice(value);
                 })
                 .map_err(from_engine)?;
-            Ok(out)
+            Ok(out.into())
         })
     }
 

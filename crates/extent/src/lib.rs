@@ -1,0 +1,49 @@
+//! chronokv's extent format: an immutable, checksummed run of versions, ordered by key then
+//! commit timestamp, cut into blocks that carry their own key, time and Morton bounds.
+//!
+//! # Layout (format version 1; all fixed-width integers little-endian)
+//! ```text
+//! extent := block* index footer
+//! block  := codec:u8 (0 = raw, 1 = lz4) | raw_len:u32 | payload | crc32c(codec..payload):u32
+//! payload (raw) := key_groups:varint group*
+//! group  := shared:varint suffix_len:varint suffix   key, prefix-compressed against the
+//!                                                     previous key of the block
+//!           versions:varint first_ts:varint width:u8 packed_deltas   timestamps ascending:
+//!                                                     the first in full, then the deltas
+//!                                                     bit-packed at `width` bits each
+//!           (value_tag:varint value)*versions          tag 0 = tombstone, n = n-1 value bytes
+//! index  := blocks:varint (offset:varint len:varint first_key last_key ts_min:varint
+//!           ts_max:varint z_min:u128 z_max:u128 versions:varint)* crc32c(all before):u32
+//!           (keys as len:varint bytes)
+//! footer := magic "CKVEXT01" | format:u32 | index_offset:u64 | index_len:u64 | crc32c(..28):u32
+//! ```
+//! A key's versions may continue from one block into the next, so blocks stay near their
+//! target size however long a history is. Every byte of an extent is covered by a checksum:
+//! a truncated or bit-flipped extent fails at open (footer, index) or when the damaged block is
+//! read, with the offset of the damage — never a panic or a wrong value.
+//!
+//! Timestamps are delta-encoded and bit-packed per key (the time-series compression plan of the
+//! design documents); whole blocks are LZ4-compressed (lz4_flex) when that saves space.
+//!
+//! # Reading
+//! [`ExtentReader`] works on any `&[u8]` (a memory map of the data file, or a buffer) and
+//! answers point reads as of a time, key histories, key-range scans and key x time rectangle
+//! queries, pruning blocks by their bounds; [`ReadStats`] counts blocks read and skipped.
+
+mod block;
+mod cursor;
+mod bitpack;
+mod error;
+mod index;
+mod manifest;
+mod reader;
+mod writer;
+
+pub use error::FormatError;
+pub use index::BlockMeta;
+pub use manifest::{Manifest, ManifestExtent};
+pub use reader::{ExtentReader, ReadStats, VersionRef};
+pub use writer::{ExtentSummary, ExtentWriter, WriterOptions};
+
+/// The format version this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
