@@ -371,6 +371,9 @@ impl Drop for Database {
     }
 }
 
+/// A key range as (lower, upper) bounds.
+pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
 /// What a transaction read, re-checked at commit by [`Database::write_transaction`].
 #[derive(Debug, Clone, Default)]
 pub struct Validation<'a> {
@@ -378,8 +381,8 @@ pub struct Validation<'a> {
     pub read_ts: u64,
     /// Keys read (serializable isolation; empty under snapshot isolation).
     pub read_keys: Vec<&'a [u8]>,
-    /// Key ranges scanned (serializable isolation), as (lower, upper) bounds.
-    pub read_ranges: Vec<(Bound<&'a [u8]>, Bound<&'a [u8]>)>,
+    /// Key ranges scanned (serializable isolation).
+    pub read_ranges: Vec<KeyRange<'a>>,
 }
 
 impl Validation<'_> {

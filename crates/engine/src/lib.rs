@@ -34,7 +34,7 @@ mod range;
 mod record;
 mod registry;
 
-pub use database::{Database, DatabaseStats, HistoryOptions, Op, Validation};
+pub use database::{Database, DatabaseStats, HistoryOptions, KeyRange, Op, Validation};
 pub use error::{Error, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_TIMESTAMP, MAX_VALUE_BYTES};
 pub use options::{Durability, FsStorage, Options, Storage};

@@ -10,6 +10,9 @@ use napi_derive::napi;
 use crate::convert::{bound, timestamp, ts_to_js};
 use crate::errors::{coded, from_engine, guard, Result, INVALID_ARGUMENT};
 
+/// A key range with owned bounds.
+type OwnedKeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 /// A key range a transaction scanned (at most one bound per side).
 #[napi(object)]
 pub struct NativeKeyRange {
@@ -41,7 +44,7 @@ pub fn commit_transaction(
             ));
         }
         let read_ts = timestamp("readTs", read_ts)?;
-        let ranges: Vec<(Bound<Vec<u8>>, Bound<Vec<u8>>)> = read_ranges
+        let ranges: Vec<OwnedKeyRange> = read_ranges
             .into_iter()
             .map(|r| Ok((bound("gt", r.gt, "gte", r.gte)?, bound("lt", r.lt, "lte", r.lte)?)))
             .collect::<Result<_>>()?;
