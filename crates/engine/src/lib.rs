@@ -39,4 +39,4 @@ pub use error::{Error, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_TIMESTAMP, MAX_VALUE_BYTES};
 pub use options::{Durability, FsStorage, Options, Storage};
 pub use range::{RangeCursor, RangeOptions};
-pub use registry::{open, Handle};
+pub use registry::{open, DbRef, Handle};

@@ -7,9 +7,11 @@
 //! for the directory lock.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
+
+use arc_swap::{ArcSwapOption, Guard};
 
 use crate::{Database, Error, Options, Result};
 
@@ -45,30 +47,44 @@ pub fn open(dir: &Path, options: &Options) -> Result<Handle> {
 }
 
 /// One opener's reference to a shared engine.
+///
+/// The engine sits in an `ArcSwapOption` (arc-swap): reads load it without a lock or a
+/// reference-count bump, and `close()` takes it out at once, so a closed handle holds no memory
+/// even while the JavaScript object that owns it waits for garbage collection.
 #[derive(Debug)]
 pub struct Handle {
-    db: Arc<Database>,
+    db: ArcSwapOption<Database>,
     read_only: bool,
-    closed: AtomicBool,
+}
+
+/// A borrowed engine, valid while the guard lives (keep it for the length of one call).
+#[derive(Debug)]
+pub struct DbRef(Guard<Option<Arc<Database>>>);
+
+impl Deref for DbRef {
+    type Target = Arc<Database>;
+
+    fn deref(&self) -> &Arc<Database> {
+        self.0.as_ref().expect("a DbRef is only made from an open handle")
+    }
 }
 
 impl Handle {
     fn new(db: Arc<Database>, read_only: bool) -> Self {
-        Handle { db, read_only, closed: AtomicBool::new(false) }
+        Handle { db: ArcSwapOption::new(Some(db)), read_only }
     }
 
     /// The engine, or [`Error::Closed`] once this handle is closed.
-    pub fn db(&self) -> Result<&Arc<Database>> {
-        // ORDERING: Acquire, pairs with the swap in close(): nothing is used after close.
-        if self.closed.load(Ordering::Acquire) {
-            Err(Error::Closed)
-        } else {
-            Ok(&self.db)
+    pub fn db(&self) -> Result<DbRef> {
+        let guard = self.db.load();
+        if guard.is_none() {
+            return Err(Error::Closed);
         }
+        Ok(DbRef(guard))
     }
 
     /// The engine for a write, refusing if this handle is read-only.
-    pub fn writable(&self) -> Result<&Arc<Database>> {
+    pub fn writable(&self) -> Result<DbRef> {
         let db = self.db()?;
         if self.read_only {
             return Err(Error::ReadOnly);
@@ -79,14 +95,13 @@ impl Handle {
     /// Releases this handle; the last one closes the engine (draining and syncing the log and
     /// releasing the directory lock). Idempotent.
     pub fn close(&self) -> Result<()> {
-        // ORDERING: AcqRel: exactly one caller wins the transition; see db().
-        if self.closed.swap(true, Ordering::AcqRel) {
+        let Some(db) = self.db.swap(None) else {
             return Ok(());
-        }
+        };
         let mut open = registry();
-        let path = self.db.path().to_path_buf();
+        let path = db.path().to_path_buf();
         let last = match open.get_mut(&path) {
-            Some(entry) if Arc::ptr_eq(&entry.db, &self.db) => {
+            Some(entry) if Arc::ptr_eq(&entry.db, &db) => {
                 entry.handles -= 1;
                 entry.handles == 0
             }
@@ -94,7 +109,7 @@ impl Handle {
         };
         if last {
             open.remove(&path);
-            return self.db.close();
+            return db.close();
         }
         Ok(())
     }

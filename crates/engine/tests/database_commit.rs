@@ -223,3 +223,16 @@ fn database_range_cursor_resumes_across_batches_in_both_directions() {
     while limited.next_batch(2, |_, _, _| n += 1).unwrap() > 0 {}
     assert_eq!(n, 5);
 }
+
+#[test]
+fn database_open_closed_handle_keeps_no_engine_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = open(dir.path(), &Options::default()).unwrap();
+    handle.db().unwrap().commit(&[Op::Put { key: b"k", value: &[7u8; 4096] }]).unwrap();
+    let engine = Arc::downgrade(&*handle.db().unwrap());
+    handle.close().unwrap();
+    // The handle object lives on (as a JS object would until garbage collection), but the
+    // engine and its memtable are gone.
+    assert!(engine.upgrade().is_none(), "a closed handle must not keep the engine alive");
+    assert!(matches!(handle.db(), Err(Error::Closed)));
+}
