@@ -2,7 +2,7 @@
 
 use std::ops::Bound;
 
-use chronokv_engine::{Durability, MAX_TIMESTAMP};
+use chronokv_engine::{Durability, Op, MAX_TIMESTAMP};
 use napi::bindgen_prelude::Buffer;
 
 use crate::errors::{coded, Result, INVALID_ARGUMENT};
@@ -65,4 +65,22 @@ pub fn bound(
         (None, Some(key)) => Ok(Bound::Included(key.to_vec())),
         (None, None) => Ok(Bound::Unbounded),
     }
+}
+
+/// The operations of a batch or a transaction: keys[i] gets values[i], a null value deletes.
+pub fn ops<'a>(what: &str, keys: &'a [Buffer], values: &'a [Option<Buffer>]) -> Result<Vec<Op<'a>>> {
+    if keys.len() != values.len() {
+        return Err(coded(
+            INVALID_ARGUMENT,
+            format!("{what} has {} keys but {} values", keys.len(), values.len()),
+        ));
+    }
+    Ok(keys
+        .iter()
+        .zip(values)
+        .map(|(key, value)| match value {
+            Some(value) => Op::Put { key, value },
+            None => Op::Delete { key },
+        })
+        .collect())
 }

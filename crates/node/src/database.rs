@@ -8,8 +8,8 @@ use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, External};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::{bound, count, durability, optional_timestamp, timestamp, ts_to_js};
-use crate::errors::{coded, from_engine, from_napi, guard, Result, INVALID_ARGUMENT};
+use crate::convert::{bound, count, durability, ops, optional_timestamp, timestamp, ts_to_js};
+use crate::errors::{from_engine, from_napi, guard, Result};
 use crate::range::NativeRangeCursor;
 use crate::wait::WaitDurable;
 
@@ -154,20 +154,7 @@ impl NativeDatabase {
     #[napi]
     pub fn batch(&self, keys: Vec<Buffer>, values: Vec<Option<Buffer>>) -> Result<f64> {
         guard(|| {
-            if keys.len() != values.len() {
-                return Err(coded(
-                    INVALID_ARGUMENT,
-                    format!("batch has {} keys but {} values", keys.len(), values.len()),
-                ));
-            }
-            let ops: Vec<Op<'_>> = keys
-                .iter()
-                .zip(&values)
-                .map(|(key, value)| match value {
-                    Some(value) => Op::Put { key, value },
-                    None => Op::Delete { key },
-                })
-                .collect();
+            let ops = ops("batch", &keys, &values)?;
             self.write(&ops)
         })
     }

@@ -3,12 +3,12 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use chronokv_engine::{Handle, Op, Validation};
+use chronokv_engine::{Handle, Validation};
 use napi::bindgen_prelude::{Buffer, External};
 use napi_derive::napi;
 
-use crate::convert::{bound, timestamp, ts_to_js};
-use crate::errors::{coded, from_engine, guard, Result, INVALID_ARGUMENT};
+use crate::convert::{bound, ops, timestamp, ts_to_js};
+use crate::errors::{from_engine, guard, Result};
 
 /// A key range with owned bounds.
 type OwnedKeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
@@ -37,12 +37,6 @@ pub fn commit_transaction(
     read_ranges: Vec<NativeKeyRange>,
 ) -> Result<f64> {
     guard(|| {
-        if keys.len() != values.len() {
-            return Err(coded(
-                INVALID_ARGUMENT,
-                format!("transaction has {} keys but {} values", keys.len(), values.len()),
-            ));
-        }
         let read_ts = timestamp("readTs", read_ts)?;
         let ranges: Vec<OwnedKeyRange> = read_ranges
             .into_iter()
@@ -53,14 +47,7 @@ pub fn commit_transaction(
             read_keys: read_keys.iter().map(|k| &k[..]).collect(),
             read_ranges: ranges.iter().map(|(lo, hi)| (lo.as_ref().map(Vec::as_slice), hi.as_ref().map(Vec::as_slice))).collect(),
         };
-        let ops: Vec<Op<'_>> = keys
-            .iter()
-            .zip(&values)
-            .map(|(key, value)| match value {
-                Some(value) => Op::Put { key, value },
-                None => Op::Delete { key },
-            })
-            .collect();
+        let ops = ops("transaction", &keys, &values)?;
         let db = if ops.is_empty() { handle.db() } else { handle.writable() }.map_err(from_engine)?;
         db.write_transaction(&ops, &validation).map(ts_to_js).map_err(from_engine)
     })
