@@ -437,33 +437,24 @@ function findCycles(graph: Graph): Anomaly[] {
     cycle,
   })
 
-  // G0: cycles of ww edges.
-  const wwComponents = graph.components(WW)
-  const g0Done = new Set<number>()
-  for (const e of graph.allEdges()) {
-    if (e.type !== 'ww') continue
-    const id = wwComponents.get(e.from)!
-    if (g0Done.has(id) || wwComponents.get(e.to) !== id) continue
-    const back = graph.path(e.to, e.from, WW, { component: wwComponents, id })
-    if (back) {
-      g0Done.add(id)
-      out.push(cycleAnomaly('G0', [e, ...back]))
+  // G0: cycles of ww edges. G1c: cycles of ww and wr edges with at least one wr. Each is an
+  // edge of `closing` type closed by a path over `allowed` edges, reported once per component.
+  const closedCycles = (name: 'G0' | 'G1c', closing: 'ww' | 'wr', allowed: typeof WW): void => {
+    const components = graph.components(allowed)
+    const done = new Set<number>()
+    for (const e of graph.allEdges()) {
+      if (e.type !== closing) continue
+      const id = components.get(e.from)!
+      if (done.has(id) || components.get(e.to) !== id) continue
+      const back = graph.path(e.to, e.from, allowed, { component: components, id })
+      if (back) {
+        done.add(id)
+        out.push(cycleAnomaly(name, [e, ...back]))
+      }
     }
   }
-
-  // G1c: cycles of ww and wr edges with at least one wr.
-  const wrComponents = graph.components(WW_WR)
-  const g1cDone = new Set<number>()
-  for (const e of graph.allEdges()) {
-    if (e.type !== 'wr') continue
-    const id = wrComponents.get(e.from)!
-    if (g1cDone.has(id) || wrComponents.get(e.to) !== id) continue
-    const back = graph.path(e.to, e.from, WW_WR, { component: wrComponents, id })
-    if (back) {
-      g1cDone.add(id)
-      out.push(cycleAnomaly('G1c', [e, ...back]))
-    }
-  }
+  closedCycles('G0', 'ww', WW)
+  closedCycles('G1c', 'wr', WW_WR)
 
   // G-single: an rw edge closed by a path of ww/wr edges. G2: an rw edge closed by any path
   // (then with two or more rw edges, since no ww/wr path closes it).
