@@ -8,6 +8,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 
 import { open } from '../ts/index'
+import { loadNative } from '../ts/native'
 import { ACCOUNTS, TOTAL, acctKey, parseWriterOutput, writeKeys, type Write } from './helpers/crash'
 import { plainVersions } from './helpers/plain'
 import { Rng, announceSeed, chooseSeed } from './helpers/prng'
@@ -29,22 +30,30 @@ interface Writer {
   child: ChildProcess
   readonly stderr: string
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  /** Resolves once the writer has logged `acks` acks; rejects if it exits first or the deadline passes. */
-  untilAcks(acks: number, what: string): Promise<void>
+  /**
+   * Resolves once the writer has logged `acks` acks (or exited, with `orExit`); rejects if it
+   * exits first or the deadline passes.
+   */
+  untilAcks(acks: number, what: string, orExit?: boolean): Promise<void>
   /** Everything the writer logged (complete lines only). */
   readLog(): string[]
 }
 
 /**
  * Starts a writer that will issue at most `limit` writes; it loads the facade and waits for `go`
- * on stdin before opening `dir`. It appends what it does to `log` (see fixtures/crash-writer.js),
+ * on stdin before opening `dir`. With `crashAt` (`<point>:<n>`), the engine kills the writer
+ * itself the n-th time it reaches that crash point. It appends what it does to `log` (see fixtures/crash-writer.js),
  * which is also how the parent follows its progress: a file, unlike a pipe, loses nothing to
  * SIGKILL and is never behind.
  */
-function startWriter(t: ExecutionContext, dir: string, seed: number, log: string, limit: number): Writer {
+function startWriter(t: ExecutionContext, dir: string, seed: number, log: string, limit: number, crashAt?: string): Writer {
   fs.writeFileSync(log, '')
+  const env = { ...process.env }
+  delete env.CHRONOKV_CRASH_AT
+  if (crashAt !== undefined) env.CHRONOKV_CRASH_AT = crashAt
   const child = spawn(process.execPath, [WRITER, dir, String(seed), log, String(limit)], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    env,
   })
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
@@ -70,7 +79,7 @@ function startWriter(t: ExecutionContext, dir: string, seed: number, log: string
     },
     exited,
     readLog,
-    untilAcks(acks, what) {
+    untilAcks(acks, what, orExit = false) {
       const fd = fs.openSync(log, 'r')
       const chunk = Buffer.alloc(64 * 1024)
       let offset = 0
@@ -94,6 +103,7 @@ function startWriter(t: ExecutionContext, dir: string, seed: number, log: string
             for (const line of lines) if (line.startsWith('ack ')) seen++
           }
           if (seen >= acks) done()
+          else if (orExit && child.signalCode !== null) done()
           else if (child.exitCode !== null || child.signalCode !== null) {
             done(new Error(`the writer exited (${child.exitCode ?? child.signalCode}) before ${what}; stderr:\n${stderr}`))
           } else if (Date.now() > deadline) done(new Error(`timed out waiting for ${what}; stderr:\n${stderr}`))
@@ -244,26 +254,53 @@ test('after SIGKILL at random moments, the database reopens with a gap-free pref
   let checkMs = 0
   const started = Date.now()
   const childSeed = (cycle: number) => (seed + Math.imul(cycle + 1, 0x9e3779b1)) >>> 0
+  const crashPoints = loadNative().crashPoints()
+  const aimedAt = new Map<string, number>()
+  let aimedHits = 0
 
   // Each cycle's plan is drawn before its writer starts: the writer needs its write limit.
+  // 45% of the writers are aimed at a crash point inside a flush, a manifest switch or a
+  // compaction: the engine kills the writer there (if the writer gets that far).
   const planCycle = () => {
-    if (rng.chance(0.25)) return { early: true, acks: 0, delay: rng.between(0, 60), limit: rng.between(1, 150) }
+    if (rng.chance(0.45)) {
+      const point = crashPoints[rng.between(0, crashPoints.length - 1)]!
+      const crashAt = `${point}:${rng.between(1, 3)}`
+      return { early: false, acks: Infinity, delay: 0, limit: rng.between(30, 200), crashAt }
+    }
+    if (rng.chance(0.25)) return { early: true, acks: 0, delay: rng.between(0, 60), limit: rng.between(1, 150), crashAt: undefined }
     const acks = rng.chance(0.5) ? rng.between(1, 8) : rng.between(9, 80)
-    return { early: false, acks, delay: rng.between(0, 15), limit: acks + rng.between(0, 40) }
+    return { early: false, acks, delay: rng.between(0, 15), limit: acks + rng.between(0, 40), crashAt: undefined }
   }
   let plan = planCycle()
-  let next = startWriter(t, dir, childSeed(0), logOf(0), plan.limit)
+  let next = startWriter(t, dir, childSeed(0), logOf(0), plan.limit, plan.crashAt)
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const writer = next
     writer.child.stdin!.write('go\n')
-    if (!plan.early) await writer.untilAcks(plan.acks, `${plan.acks} acks in cycle ${cycle}`)
+    if (plan.crashAt !== undefined) {
+      // Until the engine kills the writer at the point, or it has done all its writes.
+      await writer.untilAcks(plan.limit, `the crash point ${plan.crashAt} in cycle ${cycle}`, true)
+    } else if (!plan.early) {
+      await writer.untilAcks(plan.acks, `${plan.acks} acks in cycle ${cycle}`)
+    }
     // early: possibly while it is still opening (recovering) the database
     await new Promise((resolve) => setTimeout(resolve, plan.delay))
+    const crashedAtPoint = writer.child.signalCode === 'SIGKILL'
+    if (plan.crashAt !== undefined) {
+      const point = plan.crashAt.slice(0, plan.crashAt.lastIndexOf(':'))
+      aimedAt.set(point, (aimedAt.get(point) ?? 0) + (crashedAtPoint ? 1 : 0))
+      if (crashedAtPoint) {
+        aimedHits++
+        if (!writer.stderr.includes('crash point')) {
+          t.fail(`cycle ${cycle}: the writer died by SIGKILL without reaching ${plan.crashAt}: ${writer.stderr}`)
+          return
+        }
+      }
+    }
     if (writer.child.exitCode !== null) {
       t.fail(`cycle ${cycle}: the writer exited by itself (${writer.child.exitCode}): ${writer.stderr}`)
       return
     }
-    writer.child.kill('SIGKILL')
+    if (!crashedAtPoint) writer.child.kill('SIGKILL')
     const { signal, code } = await writer.exited
     if (signal !== 'SIGKILL') {
       t.fail(`cycle ${cycle}: the writer ended with code ${code} / ${signal} before the kill:\n${writer.stderr}`)
@@ -273,7 +310,7 @@ test('after SIGKILL at random moments, the database reopens with a gap-free pref
     const thisPlan = plan
     if (cycle + 1 < CYCLES) {
       plan = planCycle()
-      next = startWriter(t, dir, childSeed(cycle + 1), logOf(cycle + 1), plan.limit)
+      next = startWriter(t, dir, childSeed(cycle + 1), logOf(cycle + 1), plan.limit, plan.crashAt)
     }
 
     const checkStarted = Date.now()
@@ -322,7 +359,9 @@ test('after SIGKILL at random moments, the database reopens with a gap-free pref
   const took = Date.now() - started
   t.log(
     `${CYCLES} cycles in ${took} ms (${Math.round(took / CYCLES)} ms each, ${Math.round(checkMs / CYCLES)} ms of it reopening and checking): ` +
-      `${writesTotal} writes issued, ${acksTotal} acknowledged, ${killedEarly} kills within 60 ms of go, ${cyclesWithoutAcks} cycles without acks`,
+      `${writesTotal} writes issued, ${acksTotal} acknowledged, ${killedEarly} kills within 60 ms of go, ${cyclesWithoutAcks} cycles without acks; ` +
+      `${aimedHits} kills (${Math.round((100 * aimedHits) / CYCLES)}%) by the engine at a crash point: ${JSON.stringify(Object.fromEntries(aimedAt))}`,
   )
+  t.true(aimedHits >= 0.3 * CYCLES, `only ${aimedHits} of ${CYCLES} kills were aimed at flush, manifest and compaction crash points`)
   t.true(acksTotal > CYCLES, 'the writers acknowledged too few writes for the test to mean much')
 })

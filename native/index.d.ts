@@ -16,6 +16,17 @@ export declare class ExternalObject<T> {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeChangesCursor {
+  /**
+   * Up to `max` further versions packed into one Buffer (empty once exhausted or closed):
+   * per version `key_len:u32 LE | ts:f64 LE | value_len:i32 LE | key | value`, with
+   * value_len -1 for a delete.
+   */
+  nextPacked(max: number): Buffer
+  /** Releases the cursor's hold on the engine. Idempotent. */
+  close(): void
+}
+
 export declare class NativeDatabase {
   /** Opens the database at `path`, or joins the engine this process already has open there. */
   static open(path: string, options: NativeOpenOptions): NativeDatabase
@@ -45,6 +56,14 @@ export declare class NativeDatabase {
   history(key: Buffer, options: NativeHistoryOptions): Buffer
   /** A cursor over live entries at one snapshot, in key byte order. */
   range(options: NativeRangeOptions): NativeRangeCursor
+  /** A cursor over every version with a key in [gte, lt) and since <= ts < until. */
+  changes(options: NativeChangesOptions): NativeChangesCursor
+  /** Pins `at` (default: now) against retention until the pin is released. */
+  pin(at?: number | undefined | null): NativeSnapshotPin
+  /** Writes every memtable to extents. */
+  flush(): Promise<void>
+  /** Flushes, merges every extent and applies retention. */
+  compact(): Promise<NativeCompactStats>
   stats(): NativeStats
   /** Releases this handle; the last handle in the process closes the engine. Idempotent. */
   close(): void
@@ -61,6 +80,14 @@ export declare class NativeRangeCursor {
   close(): void
 }
 
+/** Released by `release()` or, if the facade never calls it, when V8 collects this object. */
+export declare class NativeSnapshotPin {
+  /** The pinned timestamp. */
+  get ts(): number
+  /** Lets compaction collect what only this pin kept. Idempotent. */
+  release(): void
+}
+
 /**
  * Commits a transaction that read at `readTs`: writes keys[i] = values[i] (null deletes)
  * atomically unless a commit after `readTs` wrote one of `keys` or, for serializable
@@ -69,6 +96,9 @@ export declare class NativeRangeCursor {
  * `readTs`'s watermark for a transaction with no writes.
  */
 export declare function commitTransaction(handle: ExternalObject<Handle>, keys: Array<Buffer>, values: Array<Buffer | undefined | null>, readTs: number, readKeys: Array<Buffer>, readRanges: Array<NativeKeyRange>): number
+
+/** The engine's named crash points (`CHRONOKV_CRASH_AT=<point>[:<n>]` kills the process there). */
+export declare function crashPoints(): Array<string>
 
 /** Logs and applies a delete of `key[..keyLen]`; returns its commit timestamp. */
 export declare function deleteKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number): number
@@ -83,6 +113,23 @@ export declare function getInto(handle: ExternalObject<Handle>, key: Buffer, key
 
 /** True when `key[..keyLen]` has a live value at `at`. */
 export declare function hasKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number, at?: number | undefined | null): boolean
+
+export interface NativeChangesOptions {
+  gte?: Buffer
+  lt?: Buffer
+  since?: number
+  until?: number
+  limit?: number
+}
+
+/** What `compact()` did. */
+export interface NativeCompactStats {
+  extentsIn: number
+  extentsOut: number
+  versionsIn: number
+  versionsOut: number
+  horizon: number
+}
 
 export interface NativeEntry {
   ts: number
@@ -108,6 +155,11 @@ export interface NativeOpenOptions {
   durability: string
   createIfMissing: boolean
   readOnly: boolean
+  /** Bytes; absent = the engine's default. */
+  memtableBytes?: number
+  /** Retention window in milliseconds; absent = keep every version. */
+  retentionMaxAgeMs?: number
+  retentionMinVersions?: number
 }
 
 export interface NativeRangeOptions {
@@ -124,6 +176,18 @@ export interface NativeStats {
   keys: number
   versions: number
   memtableBytes: number
+  memtables: number
+  extents: number
+  extentBlocks: number
+  extentBytes: number
+  dataFileBytes: number
+  blocksRead: number
+  blocksSkipped: number
+  flushes: number
+  compactions: number
+  versionsCollected: number
+  retentionHorizon: number
+  pins: number
   walBytes: number
   now: number
 }

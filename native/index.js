@@ -835,9 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeChangesCursor = nativeBinding.NativeChangesCursor
 module.exports.NativeDatabase = nativeBinding.NativeDatabase
 module.exports.NativeRangeCursor = nativeBinding.NativeRangeCursor
+module.exports.NativeSnapshotPin = nativeBinding.NativeSnapshotPin
 module.exports.commitTransaction = nativeBinding.commitTransaction
+module.exports.crashPoints = nativeBinding.crashPoints
 module.exports.deleteKey = nativeBinding.deleteKey
 module.exports.getInto = nativeBinding.getInto
 module.exports.hasKey = nativeBinding.hasKey

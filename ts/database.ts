@@ -29,10 +29,12 @@ import {
   type NativeHandle,
   type NativeKeyRange,
   type NativeRangeOptions,
+  type NativeSnapshotPin,
 } from './native'
 import {
   MAX_TIMESTAMP,
   readAt,
+  resolveChangesOptions,
   resolveHistoryOptions,
   resolveRangeOptions,
   type ResolvedOpenOptions,
@@ -42,6 +44,8 @@ import { Snapshot } from './snapshot'
 import { Transaction } from './transaction'
 import type {
   BatchOp,
+  ChangesOptions,
+  CompactResult,
   Entry,
   HistoryOptions,
   Isolation,
@@ -259,6 +263,70 @@ export class Database<K = string, V = any> {
     })
   }
 
+  /**
+   * Every version whose key is in `[gte, lt)` and whose commit timestamp is in `[since, until)`:
+   * the key-range x time-window rectangle, in key order and, per key, oldest first. Deletes are
+   * listed as `{ key, ts, deleted: true }`. Commits after `changes()` was called are not listed.
+   * On disk, only the extents and blocks whose key and time bounds meet the rectangle are read
+   * (see `stats().blocksRead` / `blocksSkipped`).
+   */
+  changes(options?: ChangesOptions<K>): RangeIterable<Version<K, V>> {
+    this.#checkOpen()
+    let query: ReturnType<typeof resolveChangesOptions>
+    try {
+      query = resolveChangesOptions(options, (key) => encodeKey(this.#keyCodec, key))
+      const now = this.#native.now()
+      if (now < MAX_TIMESTAMP) query.until = Math.min(query.until ?? MAX_TIMESTAMP, now + 1)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    if (query.limit === 0) return new RangeIterable(() => this.#emptyIteration())
+    const keyCodec = this.#keyCodec
+    const valueCodec = this.#valueCodec
+    return new RangeIterable(() => {
+      this.#checkOpen()
+      let cursor: ReturnType<NativeDatabase['changes']>
+      try {
+        cursor = this.#native.changes(query)
+      } catch (err) {
+        throw fromNative(err)
+      }
+      const checkOpen = () => this.#checkOpen()
+      // Per version: key_len u32 | ts f64 | value_len i32 (-1: a delete) | key | value.
+      return (function* (): Generator<Version<K, V>> {
+        try {
+          for (let batch = 64; ; batch = Math.min(batch * 2, 4096)) {
+            checkOpen()
+            let packed: Buffer
+            try {
+              packed = cursor.nextPacked(batch)
+            } catch (err) {
+              throw fromNative(err)
+            }
+            if (packed.length === 0) return
+            let at = 0
+            while (at < packed.length) {
+              const keyLength = packed.readUInt32LE(at)
+              const ts = packed.readDoubleLE(at + 4)
+              const valueLength = packed.readInt32LE(at + 12)
+              at += 16
+              const key = decodeSlice(keyCodec, packed, at, at + keyLength, 'key')
+              at += keyLength
+              if (valueLength < 0) {
+                yield { key, ts, value: undefined, deleted: true }
+              } else {
+                yield { key, ts, value: decodeSlice(valueCodec, packed, at, at + valueLength, 'value'), deleted: false }
+                at += valueLength
+              }
+            }
+          }
+        } finally {
+          cursor.close()
+        }
+      })()
+    })
+  }
+
   /** The newest visible commit timestamp (integer microseconds); 0 for an empty database. */
   now(): Timestamp {
     this.#checkOpen()
@@ -278,9 +346,51 @@ export class Database<K = string, V = any> {
         keys: s.keys,
         versions: s.versions,
         memtableBytes: s.memtableBytes,
+        memtables: s.memtables,
+        extents: s.extents,
+        extentBlocks: s.extentBlocks,
+        extentBytes: s.extentBytes,
+        dataFileBytes: s.dataFileBytes,
+        blocksRead: s.blocksRead,
+        blocksSkipped: s.blocksSkipped,
+        flushes: s.flushes,
+        compactions: s.compactions,
+        versionsCollected: s.versionsCollected,
+        retentionHorizon: s.retentionHorizon,
+        pins: s.pins,
         walBytes: s.walBytes,
         now: s.now,
       }
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  // ---- maintenance -------------------------------------------------------------------------
+
+  /**
+   * Writes everything held in memory to extents on disk (normally done in the background once
+   * a memtable passes `memtableBytes`), so the write-ahead log can be trimmed.
+   * @returns a promise that rejects with ReadOnlyError, ClosedError or IoError.
+   */
+  async flush(): Promise<void> {
+    this.#checkWritable()
+    try {
+      await this.#native.flush()
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
+  /**
+   * Flushes, then merges every extent into new ones and applies the `retention` policy (see
+   * `retention` option): disk space of collected versions is given back.
+   * @returns a promise that rejects with ReadOnlyError, ClosedError or IoError.
+   */
+  async compact(): Promise<CompactResult> {
+    this.#checkWritable()
+    try {
+      return await this.#native.compact()
     } catch (err) {
       throw fromNative(err)
     }
@@ -369,14 +479,12 @@ export class Database<K = string, V = any> {
    */
   snapshot(options?: SnapshotOptions): Snapshot<K, V> {
     this.#checkOpen()
-    let ts: Timestamp
     try {
-      const at = readAt(options)
-      ts = at === undefined ? this.#native.now() : Math.min(at, this.#native.now())
+      const pin = this.#native.pin(readAt(options))
+      return new Snapshot(this, pin.ts, pin)
     } catch (err) {
       throw fromNative(err)
     }
-    return new Snapshot(this, ts)
   }
 
   /**
@@ -387,7 +495,13 @@ export class Database<K = string, V = any> {
   beginTransaction(options?: TransactionOptions): Transaction<K, V> {
     this.#checkOpen()
     const isolation = resolveIsolation(options, ['isolation'])
-    return new Transaction(this, this.#native.now(), isolation)
+    let pin: NativeSnapshotPin
+    try {
+      pin = this.#native.pin(undefined)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    return new Transaction(this, pin.ts, isolation, pin)
   }
 
   /**
@@ -557,6 +671,11 @@ export class Database<K = string, V = any> {
 
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError()
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen()
+    if (this.#readOnly) throw new ReadOnlyError()
   }
 
   #emptyIteration(): Iterator<never> {

@@ -88,6 +88,8 @@ export { RangeIterable } from './range-iterable'
 export type {
   At,
   BatchOp,
+  ChangesOptions,
+  CompactResult,
   DeleteVersion,
   Entry,
   HistoryOptions,

@@ -18,7 +18,11 @@ export type NativeBinding = typeof import('../native/index')
 export type NativeHandle = ReturnType<import('../native/index').NativeDatabase['handle']>
 
 export type {
+  NativeChangesCursor,
+  NativeChangesOptions,
+  NativeCompactStats,
   NativeDatabase,
+  NativeSnapshotPin,
   NativeEntry,
   NativeHistoryOptions,
   NativeKeyRange,

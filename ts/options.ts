@@ -18,8 +18,8 @@ import {
   type Codec,
 } from './codecs'
 import { InvalidArgumentError } from './errors'
-import type { NativeHistoryOptions, NativeOpenOptions, NativeRangeOptions } from './native'
-import type { HistoryOptions, RangeOptions, Timestamp } from './types'
+import type { NativeChangesOptions, NativeHistoryOptions, NativeOpenOptions, NativeRangeOptions } from './native'
+import type { ChangesOptions, HistoryOptions, RangeOptions, Timestamp } from './types'
 
 /**
  * When a write's promise resolves:
@@ -50,8 +50,11 @@ export type ValueEncoding<V> =
   | ([V] extends [Uint8Array] ? 'binary' : never)
 
 /**
- * How long history is kept. Accepted and validated, but not yet applied: this release keeps
- * every version.
+ * How long history is kept. `db.compact()` collects versions older than `maxAgeMs`, except the
+ * ones a read inside the window still sees, the newest `minVersions` of every key, and whatever
+ * an open snapshot or transaction can see. Reads (`get`, `getRange`, `snapshot`...) at a time
+ * before the retention horizon (`stats().retentionHorizon`) then fail with InvalidArgumentError
+ * rather than answer from partial history; `history()` and `changes()` list what remains.
  */
 export interface RetentionOptions {
   /** History older than this many milliseconds may be collected (a number > 0). */
@@ -72,9 +75,13 @@ export interface OpenOptions<K = string, V = any> {
   createIfMissing?: boolean
   /** Refuse every write with ReadOnlyError (default false). */
   readOnly?: boolean
-  /** History retention. Validated but not yet applied in this release. */
+  /** History retention, applied by `db.compact()` (default: keep every version). */
   retention?: RetentionOptions
-  /** Memtable budget in bytes before a flush to extents. Validated but not yet applied in this release. */
+  /**
+   * Memtable budget in bytes (default 64 MiB): past it, the in-memory table is frozen and
+   * written to extents on disk in the background. Writers wait only when two frozen tables
+   * are already waiting for their flush.
+   */
   memtableBytes?: number
 }
 
@@ -103,6 +110,7 @@ const OPEN_OPTION_NAMES = new Set([
 const RETENTION_OPTION_NAMES = new Set(['maxAgeMs', 'minVersions'])
 const READ_OPTION_NAMES = new Set(['at'])
 const RANGE_OPTION_NAMES = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'at'])
+const CHANGES_OPTION_NAMES = new Set(['gte', 'lt', 'since', 'until', 'limit'])
 const HISTORY_OPTION_NAMES = new Set(['since', 'until', 'reverse', 'limit'])
 const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(['sync', 'async', 'none'])
 
@@ -201,6 +209,9 @@ export function resolveOpenOptions<K, V>(options: unknown): ResolvedOpenOptions<
     )
   }
   const readOnly = optionalBoolean('readOnly', o.readOnly, false)
+  const retention = retentionFrom(o.retention)
+  const memtableBytes =
+    o.memtableBytes === undefined ? undefined : positiveNumber('memtableBytes', o.memtableBytes, true)
   return {
     keyCodec: keyCodecFor(o.keyEncoding),
     valueCodec: valueCodecFor(o.valueEncoding),
@@ -209,10 +220,16 @@ export function resolveOpenOptions<K, V>(options: unknown): ResolvedOpenOptions<
       durability: durability as Durability,
       createIfMissing: optionalBoolean('createIfMissing', o.createIfMissing, true),
       readOnly,
+      memtableBytes,
+      // An infinite window keeps everything: the same as no retention.
+      retentionMaxAgeMs:
+        retention !== undefined && Number.isFinite(retention.maxAgeMs)
+          ? Math.min(Math.ceil(retention.maxAgeMs), Math.floor(MAX_TIMESTAMP / 1000))
+          : undefined,
+      retentionMinVersions: retention?.minVersions,
     },
-    retention: retentionFrom(o.retention),
-    memtableBytes:
-      o.memtableBytes === undefined ? undefined : positiveNumber('memtableBytes', o.memtableBytes, true),
+    retention,
+    memtableBytes,
   }
 }
 
@@ -302,6 +319,25 @@ export function resolveRangeOptions<K>(
 export function resolveHistoryOptions(options: HistoryOptions | undefined): NativeHistoryOptions {
   const o = optionsObject('history() options', options, HISTORY_OPTION_NAMES) ?? {}
   const resolved: NativeHistoryOptions = { reverse: optionalBoolean('reverse', o.reverse, false) }
+  if (o.since !== undefined) resolved.since = toTimestamp('since', o.since)
+  if (o.until !== undefined) resolved.until = toTimestamp('until', o.until)
+  if (o.limit !== undefined) resolved.limit = toLimit(o.limit)
+  return resolved
+}
+
+/**
+ * Validates `changes` options and encodes their key bounds with `encodeKey`.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveChangesOptions<K>(
+  options: ChangesOptions<K> | undefined,
+  encodeKey: (key: K) => Buffer,
+): NativeChangesOptions {
+  const o = optionsObject('changes() options', options, CHANGES_OPTION_NAMES) ?? {}
+  const resolved: NativeChangesOptions = {}
+  if (o.gte !== undefined) resolved.gte = encodeKey(o.gte as K)
+  if (o.lt !== undefined) resolved.lt = encodeKey(o.lt as K)
   if (o.since !== undefined) resolved.since = toTimestamp('since', o.since)
   if (o.until !== undefined) resolved.until = toTimestamp('until', o.until)
   if (o.limit !== undefined) resolved.limit = toLimit(o.limit)

@@ -6,6 +6,7 @@
 
 import { ClosedError, fromNative } from './errors'
 import type { Database } from './database'
+import type { NativeSnapshotPin } from './native'
 import { RangeIterable } from './range-iterable'
 import { rejectAt } from './transaction'
 import type { Entry, RangeOptions, Timestamp } from './types'
@@ -20,12 +21,15 @@ export class Snapshot<K = string, V = any> {
   /** The commit timestamp this view is pinned at. */
   readonly ts: Timestamp
   readonly #db: Database<K, V>
+  /** Keeps retention from collecting what this snapshot sees; released by close() (or by GC). */
+  readonly #pin: NativeSnapshotPin
   #closed = false
 
   /** @internal Use `db.snapshot()`. */
-  constructor(db: Database<K, V>, ts: Timestamp) {
+  constructor(db: Database<K, V>, ts: Timestamp, pin: NativeSnapshotPin) {
     this.#db = db
     this.ts = ts
+    this.#pin = pin
   }
 
   /** The value of `key` in this snapshot, or undefined. */
@@ -83,6 +87,7 @@ export class Snapshot<K = string, V = any> {
   /** Releases the snapshot; later reads through it throw ClosedError. Idempotent. */
   close(): void {
     this.#closed = true
+    this.#pin.release()
   }
 
   #checkOpen(): void {

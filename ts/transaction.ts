@@ -14,7 +14,7 @@
 
 import { ClosedError, fromNative, InvalidArgumentError } from './errors'
 import type { Database } from './database'
-import type { NativeKeyRange, NativeRangeOptions } from './native'
+import type { NativeKeyRange, NativeRangeOptions, NativeSnapshotPin } from './native'
 import { RangeIterable } from './range-iterable'
 import type {
   Isolation,
@@ -49,12 +49,15 @@ export class Transaction<K = string, V = any> {
   readonly #readRanges: NativeKeyRange[] = []
   #state: State = 'active'
   #commitTs: Timestamp | undefined
+  /** Keeps retention from collecting what readTs sees until the transaction ends (or GC). */
+  readonly #pin: NativeSnapshotPin
 
   /** @internal Use `db.beginTransaction()` or `db.transaction()`. */
-  constructor(db: Database<K, V>, readTs: Timestamp, isolation: Isolation) {
+  constructor(db: Database<K, V>, readTs: Timestamp, isolation: Isolation, pin: NativeSnapshotPin) {
     this.#db = db
     this.readTs = readTs
     this.isolation = isolation
+    this.#pin = pin
   }
 
   /** The commit timestamp, once `commit()` has resolved; undefined before. */
@@ -147,6 +150,7 @@ export class Transaction<K = string, V = any> {
       // whatever committed since: nothing to validate, nothing to write.
       this.#state = 'committed'
       this.#commitTs = this.readTs
+      this.#pin.release()
       return this.readTs
     }
     this.#state = 'committing'
@@ -164,6 +168,8 @@ export class Transaction<K = string, V = any> {
     } catch (err) {
       this.#state = 'aborted'
       throw fromNative(err)
+    } finally {
+      this.#pin.release()
     }
   }
 
@@ -171,6 +177,7 @@ export class Transaction<K = string, V = any> {
   abort(): void {
     if (this.#state === 'active') this.#state = 'aborted'
     this.#writes.clear()
+    if (this.#state !== 'committing') this.#pin.release()
   }
 
   #checkActive(): void {

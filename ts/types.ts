@@ -83,18 +83,73 @@ export interface HistoryOptions {
   limit?: number
 }
 
-/** Counters describing a database; more fields arrive in later releases. */
+/** Counters describing a database. */
 export interface Stats {
-  /** Number of distinct keys that have at least one version. */
+  /**
+   * Distinct keys in the in-memory tables (counted per table). Keys that live only in extents
+   * on disk are not counted: that would take a full scan.
+   */
   keys: number
-  /** Number of versions kept, tombstones included. */
+  /** Number of versions kept, in memory and in extents, tombstones included. */
   versions: number
-  /** Bytes held by the in-memory table. */
+  /** Bytes held by the in-memory tables (the active one and those waiting for their flush). */
   memtableBytes: number
+  /** In-memory tables: the active one plus frozen ones waiting for their flush. */
+  memtables: number
+  /** Live extents on disk. */
+  extents: number
+  /** Blocks in the live extents. */
+  extentBlocks: number
+  /** Bytes of the live extents. */
+  extentBytes: number
+  /** Allocated size of the data file (live extents, reusable free space, holes). */
+  dataFileBytes: number
+  /** Extent blocks decoded by reads since the database was opened. */
+  blocksRead: number
+  /** Extent blocks ruled out by their key, time and Morton bounds without reading them. */
+  blocksSkipped: number
+  /** Flushes completed since open. */
+  flushes: number
+  /** Compactions completed since open. */
+  compactions: number
+  /** Versions collected by retention since open. */
+  versionsCollected: number
+  /** Reads at a time before this are refused (0: nothing has been collected). */
+  retentionHorizon: Timestamp
+  /** Open snapshots and transactions pinning history. */
+  pins: number
   /** Bytes of write-ahead log on disk. */
   walBytes: number
   /** The newest visible commit timestamp, as `db.now()` returns. */
   now: Timestamp
+}
+
+/** The key range x time window of `db.changes()`. */
+export interface ChangesOptions<K> {
+  /** Only keys greater than or equal to this one. */
+  gte?: K
+  /** Only keys strictly less than this one. */
+  lt?: K
+  /** Only versions with `ts >= since` (inclusive). */
+  since?: At
+  /** Only versions with `ts < until` (exclusive); never later than `db.now()` when called. */
+  until?: At
+  /** At most this many versions (a non-negative integer). */
+  limit?: number
+}
+
+/** What `db.compact()` did. */
+export interface CompactResult {
+  /** Extents merged. */
+  extentsIn: number
+  /** Extents written. */
+  extentsOut: number
+  /** Versions read. */
+  versionsIn: number
+  /** Versions written: the rest were collected by retention. */
+  versionsOut: number
+  /** The retention horizon afterwards (0: none). */
+  horizon: Timestamp
 }
 
 /** One operation of `db.batch`: a put of `value` under `key`, or a delete of `key`. */

@@ -14,6 +14,11 @@ impl Clock {
         Clock { last }
     }
 
+    /// The newest timestamp handed out (or recovered).
+    pub(crate) fn last(&self) -> u64 {
+        self.last
+    }
+
     /// The next timestamp: the wall clock, or one above the previous one when the wall clock has
     /// not moved on (or went backwards, as it may across a restart).
     pub(crate) fn next(&mut self) -> u64 {
@@ -23,7 +28,7 @@ impl Clock {
     }
 }
 
-fn wall_clock_micros() -> u64 {
+pub(crate) fn wall_clock_micros() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))

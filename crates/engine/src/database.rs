@@ -2,17 +2,25 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::ops::{Bound, ControlFlow};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
-use chronokv_memtable::{Memtable, Version, WriteToken};
+use chronokv_memtable::{Memtable, WriteToken};
+use chronokv_morton::EpochCell;
 use chronokv_wal::{Wal, WalError, WalOptions};
 
-use crate::clock::Clock;
+use crate::clock::{wall_clock_micros, Clock};
+use crate::compact::{self, CompactStats};
+use crate::extents::{DataFile, LiveExtent};
+use crate::flush::{self, MAX_FROZEN};
 use crate::limits::{check_key, check_timestamp, check_value};
-use crate::{layout, record, Error, Options, Result};
+use crate::pins::{check_against, Pins, SnapshotPin};
+use crate::store::{FlushState, Store, Tuning};
+use crate::view::{Frozen, View};
+use crate::{layout, manifest_file, record, Error, Options, Result};
 
 /// One operation of a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,12 +70,38 @@ pub struct HistoryOptions {
 /// Counters describing a database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DatabaseStats {
-    /// Distinct keys ever written (deleted ones included).
+    /// Distinct keys in the memtables (active and frozen, counted per memtable; deleted ones
+    /// included). Keys only in extents are not counted: that would need a full scan.
     pub keys: u64,
-    /// Versions of all keys.
+    /// Versions of all keys, in memtables and extents.
     pub versions: u64,
-    /// Approximate bytes held by the memtable.
+    /// Approximate bytes held by the memtables (active and frozen).
     pub memtable_bytes: u64,
+    /// Memtables: the active one plus those frozen and waiting for their flush.
+    pub memtables: u64,
+    /// Live extents.
+    pub extents: u64,
+    /// Blocks in the live extents.
+    pub extent_blocks: u64,
+    /// Bytes of the live extents.
+    pub extent_bytes: u64,
+    /// Allocated size of the data file (live extents, free regions and holes).
+    pub data_file_bytes: u64,
+    /// Extent blocks decoded by reads since open.
+    pub blocks_read: u64,
+    /// Extent blocks ruled out by their bounds since open.
+    pub blocks_skipped: u64,
+    /// Flushes completed since open.
+    pub flushes: u64,
+    /// Compactions completed since open.
+    pub compactions: u64,
+    /// Versions collected by retention since open.
+    pub versions_collected: u64,
+    /// Reads before this timestamp are refused: versions before it may have been collected
+    /// (0 = none collected).
+    pub retention_horizon: u64,
+    /// Open snapshot and transaction pins.
+    pub pins: u64,
     /// Bytes in the write-ahead log.
     pub wal_bytes: u64,
     /// The newest visible commit timestamp.
@@ -85,26 +119,61 @@ struct Sequencer {
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
-    memtable: Arc<Memtable>,
+    store: Arc<Store>,
     sequencer: Mutex<Sequencer>,
-    wal: Wal,
+    wal: Arc<Wal>,
+    /// Everything at or below the manifest's checkpoint is in extents, visible even before the
+    /// log acknowledges a newer commit.
+    floor: u64,
     read_only: bool,
     closed: AtomicBool,
     /// Holds the directory's advisory lock for as long as the engine is open.
     lock: Mutex<Option<File>>,
+    /// The background flush thread, joined by `close`.
+    flusher: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Database {
-    /// Opens the database in `dir` for this process: takes the directory lock, replays the log
-    /// into a fresh memtable and starts the log flusher. Most callers want [`crate::open`], which
-    /// shares one engine between all opens of a directory in this process.
+    /// Opens the database in `dir` for this process: takes the directory lock, loads the
+    /// manifest and maps its extents, replays the log records the extents do not cover into a
+    /// fresh memtable, and starts the log flusher and the extent flusher. Most callers want
+    /// [`crate::open`], which shares one engine between all opens of a directory in this process.
     pub fn open_exclusive(dir: &Path, options: &Options) -> Result<Database> {
         let dir = layout::prepare(dir, options.create_if_missing && !options.read_only)?;
         let lock = layout::lock(&dir)?;
+        let storage = Arc::clone(&options.storage);
+        // A no-op on the real file system (`prepare` made it); a simulated one learns of it.
+        storage
+            .create_dir_all(&dir)
+            .map_err(|e| Error::io("create the directory", &dir, e))?;
+        let manifest = manifest_file::load(&*storage, &dir)?;
+        let data = Arc::new(DataFile::open(
+            Arc::clone(&storage),
+            &dir,
+            manifest.data_end,
+            manifest
+                .extents
+                .iter()
+                .map(|e| e.offset + e.bytes)
+                .max()
+                .unwrap_or(0),
+            &manifest.free,
+            options.read_only,
+        )?);
+        let extents = manifest
+            .extents
+            .iter()
+            .map(|m| LiveExtent::open(&data, m).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
         let (memtable, mut token) = Memtable::new();
-        let mut newest = 0;
+        let checkpoint = manifest.checkpoint_seq;
+        let mut newest = manifest.last_ts.max(checkpoint);
         let wal_dir = layout::wal_dir(&dir);
         let mut replay = |ts: u64, payload: &[u8]| -> Result<(), WalError> {
+            if ts <= checkpoint {
+                // Already in the extents (the log was not yet checkpointed past it).
+                return Ok(());
+            }
             let ops = record::decode(payload).map_err(|reason| WalError::Corruption {
                 path: wal_dir.clone(),
                 offset: 0,
@@ -118,18 +187,55 @@ impl Database {
         };
         let wal_options = WalOptions {
             durability: options.durability,
-            storage: Arc::clone(&options.storage),
+            storage: Arc::clone(&storage),
+            segment_bytes: options.wal_segment_bytes,
             ..WalOptions::default()
         };
-        let wal = Wal::open(&wal_dir, wal_options, &mut replay)?;
+        let wal = Arc::new(Wal::open(&wal_dir, wal_options, &mut replay)?);
+        let pins = Pins::new(manifest.retention_horizon);
+        let store = Arc::new(Store {
+            dir: dir.clone(),
+            data,
+            view: EpochCell::new(View::new(memtable, Vec::new(), extents)),
+            next_extent_id: AtomicU64::new(manifest.next_extent_id.max(1)),
+            manifest: Mutex::new(manifest),
+            wal: Arc::clone(&wal),
+            pins,
+            tuning: Tuning {
+                memtable_bytes: options.memtable_bytes.max(1),
+                extent_bytes: options.extent_bytes.max(4096),
+                block_bytes: options.block_bytes.max(64),
+                retention: options.retention,
+            },
+            flush: Mutex::new(FlushState::default()),
+            flush_cv: Condvar::new(),
+            compaction: Mutex::new(()),
+            compactions: AtomicU64::new(0),
+            versions_collected: AtomicU64::new(0),
+        });
+        let flusher = if options.read_only {
+            None
+        } else {
+            let store = Arc::clone(&store);
+            let handle = std::thread::Builder::new()
+                .name("chronokv-flush".to_owned())
+                .spawn(move || flush::run(store))
+                .map_err(|e| Error::io("spawn the flush thread for", &dir, e))?;
+            Some(handle)
+        };
         Ok(Database {
             path: dir,
-            memtable,
-            sequencer: Mutex::new(Sequencer { clock: Clock::starting_after(newest), token }),
+            store,
+            sequencer: Mutex::new(Sequencer {
+                clock: Clock::starting_after(newest),
+                token,
+            }),
             wal,
+            floor: checkpoint,
             read_only: options.read_only,
             closed: AtomicBool::new(false),
             lock: Mutex::new(Some(lock)),
+            flusher: Mutex::new(flusher),
         })
     }
 
@@ -140,7 +246,7 @@ impl Database {
 
     /// The newest visible commit timestamp (0 while the database is empty).
     pub fn now(&self) -> u64 {
-        self.wal.acked()
+        self.wal.acked().max(self.floor)
     }
 
     /// Applies `ops` atomically under one new commit timestamp and returns it. The commit is
@@ -182,7 +288,9 @@ impl Database {
                 check_key(key)?;
             }
         }
-        if ops.is_empty() && validation.is_none_or(|v| v.read_keys.is_empty() && v.read_ranges.is_empty()) {
+        if ops.is_empty()
+            && validation.is_none_or(|v| v.read_keys.is_empty() && v.read_ranges.is_empty())
+        {
             return Ok(self.now());
         }
         let ops = last_op_per_key(ops);
@@ -190,8 +298,15 @@ impl Database {
         let mut sequencer = self.lock_sequencer()?;
         // Checked again under the sequencer: close() takes it too, so nothing is appended after.
         self.ensure_open()?;
+        if !ops.is_empty()
+            && sequencer.token.memtable().stats().bytes >= self.store.tuning.memtable_bytes
+        {
+            // Before this commit takes a timestamp: a failure here (the flusher failed) leaves
+            // nothing half-written.
+            self.freeze(&mut sequencer)?;
+        }
         if let Some(validation) = validation {
-            validation.check(&self.memtable, &ops)?;
+            self.store.view.with(|view| validation.check(view, &ops))?;
         }
         if ops.is_empty() {
             // A read-only transaction that validated: nothing to log.
@@ -222,17 +337,87 @@ impl Database {
         Ok(ts)
     }
 
-    /// The snapshot timestamp a read at `at` uses: never above the visible watermark.
+    /// Freezes the active memtable (a new one takes the next commits) and wakes the flush
+    /// thread. Waits first if [`MAX_FROZEN`] memtables already wait for their flush: the
+    /// writers' only back-pressure.
+    fn freeze(&self, sequencer: &mut Sequencer) -> Result<()> {
+        self.store.wait_for_room(MAX_FROZEN)?;
+        let (memtable, token) = Memtable::new();
+        let old = std::mem::replace(&mut sequencer.token, token);
+        let frozen = Arc::new(Frozen {
+            memtable: Arc::clone(old.memtable()),
+            max_ts: sequencer.clock.last(),
+        });
+        self.store
+            .view
+            .update(|view| view.frozen_at(Arc::clone(&memtable), Arc::clone(&frozen)));
+        self.store.wake_flusher();
+        Ok(())
+    }
+
+    /// Writes every memtable to extents: freezes the active one (if it holds anything) and
+    /// waits until no frozen memtable is left.
+    pub fn flush(&self) -> Result<()> {
+        self.ensure_open()?;
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        {
+            let mut sequencer = self.lock_sequencer()?;
+            self.ensure_open()?;
+            if sequencer.token.memtable().stats().versions > 0 {
+                self.freeze(&mut sequencer)?;
+            }
+        }
+        self.store.wait_flushed()
+    }
+
+    /// Flushes, then merges every extent into new ones, applying the retention policy (see
+    /// `compact`'s module docs).
+    pub fn compact(&self) -> Result<CompactStats> {
+        self.flush()?;
+        let now = wall_clock_micros().max(self.now());
+        compact::compact(&self.store, now)
+    }
+
+    /// [`Database::compact`] as if the time were `now` (microseconds): for tests of retention.
+    #[doc(hidden)]
+    pub fn compact_as_of(&self, now: u64) -> Result<CompactStats> {
+        self.flush()?;
+        compact::compact(&self.store, now)
+    }
+
+    /// Keeps every version visible at `at` (default: now) from being collected until the pin
+    /// is dropped. Fails if `at` is older than the retention horizon.
+    pub fn pin(&self, at: Option<u64>) -> Result<SnapshotPin> {
+        let ts = self.read_ts(at)?;
+        self.store.pins.pin(ts)
+    }
+
+    /// The retention horizon: reads before it are refused.
+    pub fn retention_horizon(&self) -> u64 {
+        self.store.pins.horizon()
+    }
+
+    /// The snapshot timestamp a read at `at` uses: never above the visible watermark, never
+    /// below the retention horizon.
     pub(crate) fn read_ts(&self, at: Option<u64>) -> Result<u64> {
         self.ensure_open()?;
-        let visible = self.wal.acked();
+        let visible = self.now();
         match at {
             Some(at) => {
                 check_timestamp("at", at)?;
-                Ok(at.min(visible))
+                let at = at.min(visible);
+                check_against(self.store.pins.horizon(), "a read", at)?;
+                Ok(at)
             }
             None => Ok(visible),
         }
+    }
+
+    /// The current read view (kept alive, with every layer it lists, while the `Arc` is held).
+    pub(crate) fn view(&self) -> Arc<View> {
+        self.store.view.load()
     }
 
     /// Runs `f` on the live value of `key` at `at` (default: now) with its commit timestamp, or
@@ -245,12 +430,16 @@ impl Database {
     ) -> Result<R> {
         check_key(key)?;
         let ts = self.read_ts(at)?;
-        Ok(self.memtable.get_at(key, ts, |version| f(live(version))))
+        self.store
+            .view
+            .with(|view| view.get_with(key, ts, |found| f(live(found))))
     }
 
     /// The live value of `key` at `at` with its commit timestamp.
     pub fn get(&self, key: &[u8], at: Option<u64>) -> Result<Option<(u64, Vec<u8>)>> {
-        self.get_with(key, at, |found| found.map(|(ts, value)| (ts, value.to_vec())))
+        self.get_with(key, at, |found| {
+            found.map(|(ts, value)| (ts, value.to_vec()))
+        })
     }
 
     /// Calls `f(ts, value)` for each version of `key` selected by `options` (a `None` value is a
@@ -273,41 +462,13 @@ impl Database {
         if limit == 0 {
             return Ok(());
         }
-        let selected = |v: &Version| v.ts() <= visible && v.ts() >= since && v.ts() < until;
+        let until = until.min(visible.saturating_add(1));
+        let mut versions = self.view().history(key, since, until)?;
         if options.reverse {
-            // The chain yields newest first: report as we walk, each version protected by the
-            // memtable's hazard pointers while `f` runs on it.
-            let mut reported = 0;
-            self.memtable.history(key, |v| {
-                if v.ts() < since {
-                    return ControlFlow::Break(());
-                }
-                if selected(v) {
-                    f(v.ts(), v.value());
-                    reported += 1;
-                    if reported == limit {
-                        return ControlFlow::Break(());
-                    }
-                }
-                ControlFlow::Continue(())
-            });
-        } else {
-            // Oldest first: a walk cannot hold protection on every version it passed (trimming
-            // may free them once it moves on), so copy the selected ones, then report.
-            let mut oldest_first: Vec<(u64, Option<Box<[u8]>>)> = Vec::new();
-            self.memtable.history(key, |v| {
-                if v.ts() < since {
-                    return ControlFlow::Break(());
-                }
-                if selected(v) {
-                    oldest_first.push((v.ts(), v.value().map(Box::from)));
-                }
-                ControlFlow::Continue(())
-            });
-            oldest_first.reverse();
-            for (ts, value) in oldest_first.into_iter().take(limit) {
-                f(ts, value.as_deref());
-            }
+            versions.reverse();
+        }
+        for (ts, value) in versions.into_iter().take(limit) {
+            f(ts, value.as_deref());
         }
         Ok(())
     }
@@ -315,14 +476,35 @@ impl Database {
     /// Current counters.
     pub fn stats(&self) -> Result<DatabaseStats> {
         self.ensure_open()?;
-        let memtable = self.memtable.stats();
-        Ok(DatabaseStats {
-            keys: memtable.keys as u64,
-            versions: memtable.versions as u64,
-            memtable_bytes: memtable.bytes as u64,
+        let view = self.view();
+        let mut stats = DatabaseStats {
+            memtables: 1 + view.frozen.len() as u64,
+            extents: view.recency.len() as u64,
+            data_file_bytes: self.store.data.allocator.end(),
+            // ORDERING: Relaxed (all counters here): statistics only.
+            blocks_read: self.store.data.stats.blocks_read.load(Ordering::Relaxed),
+            blocks_skipped: self.store.data.stats.blocks_skipped.load(Ordering::Relaxed),
+            flushes: self.store.lock_flush().flushes,
+            compactions: self.store.compactions.load(Ordering::Relaxed),
+            versions_collected: self.store.versions_collected.load(Ordering::Relaxed),
+            retention_horizon: self.store.pins.horizon(),
+            pins: self.store.pins.count() as u64,
             wal_bytes: self.wal.bytes(),
             now: self.now(),
-        })
+            ..DatabaseStats::default()
+        };
+        for memtable in view.memtables() {
+            let m = memtable.stats();
+            stats.keys += m.keys as u64;
+            stats.versions += m.versions as u64;
+            stats.memtable_bytes += m.bytes as u64;
+        }
+        for extent in &view.recency {
+            stats.versions += extent.versions;
+            stats.extent_blocks += extent.blocks() as u64;
+            stats.extent_bytes += extent.bytes;
+        }
+        Ok(stats)
     }
 
     /// Drains and syncs the log, then releases the directory lock. Idempotent. Reads and writes
@@ -334,17 +516,38 @@ impl Database {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        {
+            let mut state = self.store.lock_flush();
+            state.stop = true;
+            self.store.flush_cv.notify_all();
+        }
+        let flusher = self
+            .flusher
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(flusher) = flusher {
+            // A flush in progress completes first; memtables not yet flushed stay in the log.
+            let _ = flusher.join();
+        }
+        // Compactions hold this; after it, none is running and none will retire extents.
+        drop(
+            self.store
+                .compaction
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        self.store.data.close();
         let result = self.wal.close().map_err(Error::from);
-        let mut lock = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut lock = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(file) = lock.take() {
             // Dropping the file would release the lock too; unlock first so that an error shows.
             let _ = file.unlock();
         }
         result
-    }
-
-    pub(crate) fn memtable(&self) -> &Memtable {
-        &self.memtable
     }
 
     pub(crate) fn ensure_open(&self) -> Result<()> {
@@ -386,26 +589,18 @@ pub struct Validation<'a> {
 }
 
 impl Validation<'_> {
-    /// Runs under the sequencer, so every commit ordered before this one is in the memtable
-    /// (acknowledged or still in the log's queue: either way it committed first).
-    fn check(&self, memtable: &Memtable, ops: &[Op<'_>]) -> Result<()> {
-        // At u64::MAX a read sees every version appended so far, committed ahead of us or not yet
-        // acknowledged by the log: both committed first.
-        let changed = |key: &[u8]| memtable.get_at(key, u64::MAX, |v| v.is_some_and(|v| v.ts() > self.read_ts));
+    /// Runs under the sequencer, so every commit ordered before this one is in the view's
+    /// memtables or extents (acknowledged or still in the log's queue: either way it committed
+    /// first).
+    fn check(&self, view: &View, ops: &[Op<'_>]) -> Result<()> {
         let written = ops.iter().map(Op::key);
-        if let Some(key) = written.chain(self.read_keys.iter().copied()).find(|key| changed(key)) {
-            return Err(Error::Conflict { key: key.to_vec() });
+        for key in written.chain(self.read_keys.iter().copied()) {
+            if view.newer_than(key, self.read_ts)?.is_some() {
+                return Err(Error::Conflict { key: key.to_vec() });
+            }
         }
         for (lower, upper) in &self.read_ranges {
-            let mut conflict = None;
-            memtable.scan(*lower, *upper, false, u64::MAX, |key, newest| {
-                if newest.is_some_and(|v| v.ts() > self.read_ts) {
-                    conflict = Some(key.to_vec());
-                    return ControlFlow::Break(());
-                }
-                ControlFlow::Continue(())
-            });
-            if let Some(key) = conflict {
+            if let Some(key) = view.range_newer_than(*lower, *upper, self.read_ts)? {
                 return Err(Error::Conflict { key });
             }
         }
@@ -414,8 +609,8 @@ impl Validation<'_> {
 }
 
 /// The value of a version if it is live (not a tombstone), with its timestamp.
-pub(crate) fn live(version: Option<&Version>) -> Option<(u64, &[u8])> {
-    version.and_then(|v| v.value().map(|value| (v.ts(), value)))
+pub(crate) fn live(version: Option<(u64, Option<&[u8]>)>) -> Option<(u64, &[u8])> {
+    version.and_then(|(ts, value)| value.map(|value| (ts, value)))
 }
 
 /// Keeps only the last operation on each key, in the order those last operations appear.
@@ -427,5 +622,9 @@ fn last_op_per_key<'a>(ops: &[Op<'a>]) -> Vec<Op<'a>> {
     for (i, op) in ops.iter().enumerate() {
         last.insert(op.key(), i);
     }
-    ops.iter().enumerate().filter(|(i, op)| last[op.key()] == *i).map(|(_, op)| *op).collect()
+    ops.iter()
+        .enumerate()
+        .filter(|(i, op)| last[op.key()] == *i)
+        .map(|(_, op)| *op)
+        .collect()
 }

@@ -62,7 +62,11 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Io { op, path: path.into(), source }
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
     }
 }
 
@@ -82,13 +86,21 @@ impl fmt::Display for Error {
                 "transaction conflict on key {}: it changed after the transaction's snapshot",
                 String::from_utf8_lossy(key)
             ),
-            Error::Corruption { path, offset, reason } => write!(
+            Error::Corruption {
+                path,
+                offset,
+                reason,
+            } => write!(
                 f,
                 "corruption in {} at byte offset {offset}: {reason}",
                 path.display()
             ),
             Error::Io { op, path, source } => {
-                write!(f, "I/O error while trying to {op} {}: {source}", path.display())
+                write!(
+                    f,
+                    "I/O error while trying to {op} {}: {source}",
+                    path.display()
+                )
             }
             Error::Poisoned { cause } => write!(
                 f,
@@ -111,15 +123,23 @@ impl From<WalError> for Error {
     fn from(err: WalError) -> Self {
         match err {
             WalError::Io { op, path, source } => Error::Io { op, path, source },
-            WalError::Corruption { path, offset, reason } => {
-                Error::Corruption { path, offset, reason }
-            }
+            WalError::Corruption {
+                path,
+                offset,
+                reason,
+            } => Error::Corruption {
+                path,
+                offset,
+                reason,
+            },
             WalError::Poisoned { cause } => Error::Poisoned { cause },
             WalError::Closed => Error::Closed,
             WalError::RecordTooLarge { len, max } => Error::InvalidArgument(format!(
                 "a commit of {len} bytes is over the log's record limit of {max} bytes"
             )),
-            other => Error::Poisoned { cause: other.to_string() },
+            other => Error::Poisoned {
+                cause: other.to_string(),
+            },
         }
     }
 }

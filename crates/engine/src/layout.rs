@@ -4,7 +4,12 @@
 //! <dir>/CHRONOKV   format marker: "chronokv <format version>\n", written once at creation
 //! <dir>/LOCK       advisory lock held by the process that has the database open
 //! <dir>/wal/       write-ahead log segments (chronokv-wal)
+//! <dir>/MANIFEST   live extents, free regions, the log position they cover (chronokv-extent's
+//!                  manifest format; replaced atomically, see manifest_file.rs)
+//! <dir>/DATA       every extent, each in its own allocated region (see extents.rs)
 //! ```
+//! A database written before extents existed has no MANIFEST and no DATA: it opens as one
+//! whose every version is still in the log, which is exactly what it is.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -25,7 +30,10 @@ pub(crate) fn prepare(dir: &Path, create_if_missing: bool) -> Result<PathBuf> {
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => {
-            return Err(Error::InvalidArgument(format!("{} is not a directory", dir.display())))
+            return Err(Error::InvalidArgument(format!(
+                "{} is not a directory",
+                dir.display()
+            )))
         }
         Err(err) if err.kind() == ErrorKind::NotFound && create_if_missing => {
             fs::create_dir_all(dir).map_err(|e| Error::io("create the directory", dir, e))?;
@@ -35,7 +43,9 @@ pub(crate) fn prepare(dir: &Path, create_if_missing: bool) -> Result<PathBuf> {
         }
         Err(err) => return Err(Error::io("open the database directory", dir, err)),
     }
-    let dir = dir.canonicalize().map_err(|e| Error::io("resolve the path", dir, e))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Error::io("resolve the path", dir, e))?;
     let marker = dir.join(MARKER);
     match fs::read_to_string(&marker) {
         Ok(text) if text == FORMAT_LINE => Ok(dir),
@@ -73,7 +83,8 @@ pub(crate) fn prepare(dir: &Path, create_if_missing: bool) -> Result<PathBuf> {
 fn write_marker(dir: &Path) -> Result<()> {
     let tmp = dir.join(format!("{MARKER}.tmp"));
     let mut file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-    file.write_all(FORMAT_LINE.as_bytes()).map_err(|e| Error::io("write", &tmp, e))?;
+    file.write_all(FORMAT_LINE.as_bytes())
+        .map_err(|e| Error::io("write", &tmp, e))?;
     file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
     fs::rename(&tmp, dir.join(MARKER)).map_err(|e| Error::io("rename", &tmp, e))?;
     sync_dir(dir)
@@ -96,7 +107,9 @@ pub(crate) fn lock(dir: &Path) -> Result<File> {
         .map_err(|e| Error::io("open the lock file", &path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: dir.to_path_buf(),
+        }),
         Err(std::fs::TryLockError::Error(err)) => Err(Error::io("lock", &path, err)),
     }
 }

@@ -14,10 +14,24 @@
 //!    record is acknowledged sit above the watermark, invisible.
 //!
 //! # Reads
-//! Reads take no lock of ours: one Acquire load of the watermark, then the lock-free memtable
-//! (a hash-index probe for point reads, the skip list for ranges; chain nodes are protected by
-//! hazard pointers, see `chronokv_memtable`). Histories walk a key's chain newest first; oldest
-//! first copies the selected versions, since a walk cannot keep every node it passed protected.
+//! Reads take no lock of ours: one Acquire load of the watermark, an epoch pin to read the
+//! current view, then the lock-free memtables (a hash-index probe for point reads, the skip list
+//! for ranges; chain nodes are protected by hazard pointers, see `chronokv_memtable`) and the
+//! memory-mapped extents. Histories copy the selected versions of every layer and sort them.
+//!
+//! # Extents: history bigger than memory
+//! A memtable that grows past [`Options::memtable_bytes`] is frozen (a fresh one takes the next
+//! commit) and written by a background thread to immutable *extents* in the data file, in
+//! regions handed out by the Morton-T extent allocator; the manifest then records them and the
+//! log position they cover, and the log drops the segments they made redundant (see `flush`).
+//! Reads go through one *view* — the active memtable, the frozen ones, and the interval table
+//! of extents — published whole behind a crossbeam-epoch pointer, so a flush or a compaction
+//! swaps layers atomically for readers (see `view`). Point reads try the memtables newest
+//! first, then the extents by newest timestamp, pruned by key and time bounds; ranges merge
+//! every layer batch by batch; rectangles ([`ChangesCursor`]) prune extents by their bounding
+//! boxes and blocks by their key, time and Morton bounds. [`Database::compact`] merges
+//! extents and applies the retention policy (see `compact`); open snapshots pin what they can
+//! see (see `pins`).
 //!
 //! # Processes and threads
 //! A directory is held by one process through an advisory lock on `LOCK`; opening it again
@@ -25,18 +39,29 @@
 //! through a process-wide registry (see [`open`]).
 
 mod clock;
+mod compact;
+mod crash;
 mod database;
 mod error;
+mod extents;
+mod flush;
 mod layout;
 mod limits;
+mod manifest_file;
 mod options;
+mod pins;
 mod range;
 mod record;
 mod registry;
+mod store;
+mod view;
 
+pub use compact::CompactStats;
+pub use crash::CRASH_POINTS;
 pub use database::{Database, DatabaseStats, HistoryOptions, KeyRange, Op, Validation};
 pub use error::{Error, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_TIMESTAMP, MAX_VALUE_BYTES};
-pub use options::{Durability, FsStorage, Options, Storage};
-pub use range::{RangeCursor, RangeOptions};
+pub use options::{Durability, FsStorage, Options, Retention, Storage};
+pub use pins::SnapshotPin;
+pub use range::{ChangesCursor, ChangesOptions, RangeCursor, RangeOptions};
 pub use registry::{open, DbRef, Handle};

@@ -44,7 +44,10 @@ pub(crate) fn encode(ops: &[Op<'_>]) -> Vec<u8> {
 
 /// Decodes a commit; `Err` names what is malformed.
 pub(crate) fn decode(payload: &[u8]) -> Result<Vec<Op<'_>>, String> {
-    let mut r = Reader { buf: payload, pos: 0 };
+    let mut r = Reader {
+        buf: payload,
+        pos: 0,
+    };
     let format = r.u8()?;
     if format != FORMAT {
         return Err(format!("unknown commit record format {format}"));
@@ -52,19 +55,28 @@ pub(crate) fn decode(payload: &[u8]) -> Result<Vec<Op<'_>>, String> {
     let count = r.u32()? as usize;
     // Each op takes at least 5 bytes: refuse counts the payload cannot hold before allocating.
     if count > payload.len() / 5 {
-        return Err(format!("commit record claims {count} operations in {} bytes", payload.len()));
+        return Err(format!(
+            "commit record claims {count} operations in {} bytes",
+            payload.len()
+        ));
     }
     let mut ops = Vec::with_capacity(count);
     for _ in 0..count {
         let op = match r.u8()? {
-            PUT => Op::Put { key: r.bytes()?, value: r.bytes()? },
+            PUT => Op::Put {
+                key: r.bytes()?,
+                value: r.bytes()?,
+            },
             DELETE => Op::Delete { key: r.bytes()? },
             kind => return Err(format!("unknown operation kind {kind}")),
         };
         ops.push(op);
     }
     if r.pos != payload.len() {
-        return Err(format!("{} trailing bytes after the last operation", payload.len() - r.pos));
+        return Err(format!(
+            "{} trailing bytes after the last operation",
+            payload.len() - r.pos
+        ));
     }
     Ok(ops)
 }
@@ -86,9 +98,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&end| end <= self.buf.len()).ok_or_else(|| {
-            format!("commit record ends early: needs {n} bytes at offset {}", self.pos)
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or_else(|| {
+                format!(
+                    "commit record ends early: needs {n} bytes at offset {}",
+                    self.pos
+                )
+            })?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -116,9 +135,15 @@ mod tests {
     #[test]
     fn record_round_trips_puts_and_deletes() {
         let ops = vec![
-            Op::Put { key: b"a", value: b"1" },
+            Op::Put {
+                key: b"a",
+                value: b"1",
+            },
             Op::Delete { key: b"b" },
-            Op::Put { key: b"c", value: b"" },
+            Op::Put {
+                key: b"c",
+                value: b"",
+            },
         ];
         let payload = encode(&ops);
         assert_eq!(decode(&payload).unwrap(), ops);
@@ -126,7 +151,13 @@ mod tests {
 
     #[test]
     fn record_decode_rejects_every_truncation_without_panicking() {
-        let payload = encode(&[Op::Put { key: b"key", value: b"value" }, Op::Delete { key: b"k" }]);
+        let payload = encode(&[
+            Op::Put {
+                key: b"key",
+                value: b"value",
+            },
+            Op::Delete { key: b"k" },
+        ]);
         for cut in 0..payload.len() {
             assert!(decode(&payload[..cut]).is_err(), "cut at {cut} decoded");
         }

@@ -42,7 +42,13 @@ pub fn open(dir: &Path, options: &Options) -> Result<Handle> {
         return Ok(Handle::new(Arc::clone(&entry.db), options.read_only));
     }
     let db = Arc::new(Database::open_exclusive(dir, options)?);
-    open.insert(db.path().to_path_buf(), Entry { db: Arc::clone(&db), handles: 1 });
+    open.insert(
+        db.path().to_path_buf(),
+        Entry {
+            db: Arc::clone(&db),
+            handles: 1,
+        },
+    );
     Ok(Handle::new(db, options.read_only))
 }
 
@@ -65,13 +71,18 @@ impl Deref for DbRef {
     type Target = Arc<Database>;
 
     fn deref(&self) -> &Arc<Database> {
-        self.0.as_ref().expect("a DbRef is only made from an open handle")
+        self.0
+            .as_ref()
+            .expect("a DbRef is only made from an open handle")
     }
 }
 
 impl Handle {
     fn new(db: Arc<Database>, read_only: bool) -> Self {
-        Handle { db: ArcSwapOption::new(Some(db)), read_only }
+        Handle {
+            db: ArcSwapOption::new(Some(db)),
+            read_only,
+        }
     }
 
     /// The engine, or [`Error::Closed`] once this handle is closed.

@@ -24,15 +24,24 @@ const ACCOUNTS: usize = 6;
 const TOTAL: i64 = 6_000;
 
 fn seed(test: &str) -> u64 {
-    let seed = std::env::var("CHRONOKV_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_nanos() as u64
-    });
+    let seed = std::env::var("CHRONOKV_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock after 1970")
+                .as_nanos() as u64
+        });
     eprintln!("{test}: seed {seed} (replay with CHRONOKV_SEED={seed})");
     seed
 }
 
 fn scaled(default: u64) -> u64 {
-    let scale: u64 = std::env::var("CHRONOKV_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let scale: u64 = std::env::var("CHRONOKV_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     default * scale.max(1)
 }
 
@@ -70,6 +79,9 @@ struct Workload {
     commits_per_thread: u64,
     /// One commit in this many carries a value of 20-60 KiB (so the log rotates segments).
     big_every: u64,
+    /// A tiny memtable (flushes to extents every few commits) and a compaction every few
+    /// commits of thread 0: crash points inside flushes, manifest switches and compactions.
+    persist: bool,
 }
 
 impl Workload {
@@ -80,6 +92,7 @@ impl Workload {
             threads: 1 + mix(seed ^ 1) % 3,
             commits_per_thread: 8 + mix(seed ^ 2) % 10,
             big_every: [4, 8, 1_000_000][(mix(seed ^ 3) % 3) as usize],
+            persist: false,
         }
     }
 }
@@ -101,12 +114,37 @@ struct Outcome {
 }
 
 fn options(storage: &SimStorage) -> Options {
-    Options { durability: Durability::Sync, storage: Arc::new(storage.clone()), ..Options::default() }
+    Options {
+        durability: Durability::Sync,
+        storage: Arc::new(storage.clone()),
+        ..Options::default()
+    }
+}
+
+/// Options for a workload: [`options`], with a tiny memtable and small extents when it persists.
+fn workload_options(workload: &Workload, storage: &SimStorage) -> Options {
+    if workload.persist {
+        Options {
+            memtable_bytes: 2048,
+            extent_bytes: 4096,
+            block_bytes: 512,
+            ..options(storage)
+        }
+    } else {
+        options(storage)
+    }
 }
 
 /// The accounts' initial commit, made once by the first run on an empty database.
 fn init_ops() -> OwnedOps {
-    (0..ACCOUNTS).map(|i| (acct(i), Some((TOTAL / ACCOUNTS as i64).to_string().into_bytes()))).collect()
+    (0..ACCOUNTS)
+        .map(|i| {
+            (
+                acct(i),
+                Some((TOTAL / ACCOUNTS as i64).to_string().into_bytes()),
+            )
+        })
+        .collect()
 }
 
 fn as_ops(ops: &OwnedOps) -> Vec<Op<'_>> {
@@ -120,9 +158,14 @@ fn as_ops(ops: &OwnedOps) -> Vec<Op<'_>> {
 
 /// Runs `workload` on a fresh database in `dir` whose log lives on `storage`.
 fn run(workload: &Workload, dir: &Path, storage: &SimStorage) -> Outcome {
-    let db = match Database::open_exclusive(dir, &options(storage)) {
+    let db = match Database::open_exclusive(dir, &workload_options(workload, storage)) {
         Ok(db) => Arc::new(db),
-        Err(e) => return Outcome { open_error: Some(e.to_string()), ..Outcome::default() },
+        Err(e) => {
+            return Outcome {
+                open_error: Some(e.to_string()),
+                ..Outcome::default()
+            }
+        }
     };
     let written: Arc<Mutex<Vec<(u64, OwnedOps)>>> = Arc::default();
     let acked: Arc<Mutex<Vec<u64>>> = Arc::default();
@@ -170,8 +213,9 @@ fn run(workload: &Workload, dir: &Path, storage: &SimStorage) -> Outcome {
                             } else {
                                 rng.below(200)
                             } as usize;
-                            let value: Vec<u8> =
-                                (0..len).map(|i| (mix(workload.seed ^ n ^ i as u64) >> 7) as u8).collect();
+                            let value: Vec<u8> = (0..len)
+                                .map(|i| (mix(workload.seed ^ n ^ i as u64) >> 7) as u8)
+                                .collect();
                             vec![(key, Some(value))]
                         }
                         4 => vec![(format!("k:{}", rng.below(12)).into_bytes(), None)],
@@ -190,7 +234,8 @@ fn run(workload: &Workload, dir: &Path, storage: &SimStorage) -> Outcome {
                                 continue;
                             };
                             let from = rng.below(ACCOUNTS as u64) as usize;
-                            let to = (from + 1 + rng.below(ACCOUNTS as u64 - 1) as usize) % ACCOUNTS;
+                            let to =
+                                (from + 1 + rng.below(ACCOUNTS as u64 - 1) as usize) % ACCOUNTS;
                             let amount = rng.below(bal[from] as u64 + 1) as i64;
                             bal[from] -= amount;
                             bal[to] += amount;
@@ -218,6 +263,12 @@ fn run(workload: &Workload, dir: &Path, storage: &SimStorage) -> Outcome {
                             return;
                         }
                     }
+                    if workload.persist && t == 0 && n % 5 == 4 {
+                        if let Err(e) = db.compact() {
+                            fail(e);
+                            return;
+                        }
+                    }
                 }
             })
         })
@@ -226,9 +277,13 @@ fn run(workload: &Workload, dir: &Path, storage: &SimStorage) -> Outcome {
         t.join().unwrap();
     }
     let first_error = first_error.lock().unwrap().clone();
-    let commit_after_error = first_error
-        .as_ref()
-        .map(|_| db.commit(&[Op::Put { key: b"after", value: b"error" }]).map_err(|e| e.to_string()));
+    let commit_after_error = first_error.as_ref().map(|_| {
+        db.commit(&[Op::Put {
+            key: b"after",
+            value: b"error",
+        }])
+        .map_err(|e| e.to_string())
+    });
     let now_after = db.now();
     let close_error = db.close().err().map(|e| e.to_string());
     let outcome = Outcome {
@@ -248,7 +303,10 @@ fn model(commits: &[&(u64, OwnedOps)]) -> Versions {
     let mut model = Versions::new();
     for (ts, ops) in commits {
         for (key, value) in ops {
-            model.entry(key.clone()).or_default().push((*ts, value.clone()));
+            model
+                .entry(key.clone())
+                .or_default()
+                .push((*ts, value.clone()));
         }
     }
     model
@@ -261,7 +319,10 @@ fn check(dir: &Path, storage: &SimStorage, outcome: &Outcome, must_keep: u64, ct
     let db = Database::open_exclusive(dir, &options(storage))
         .unwrap_or_else(|e| panic!("{ctx}: reopening failed: {e}"));
     let now = db.now();
-    assert!(now >= must_keep, "{ctx}: recovered up to {now}, but {must_keep} was acknowledged");
+    assert!(
+        now >= must_keep,
+        "{ctx}: recovered up to {now}, but {must_keep} was acknowledged"
+    );
     let mut written: Vec<(u64, OwnedOps)> = outcome.written.clone();
     written.sort_by_key(|(ts, _)| *ts);
     assert!(
@@ -269,22 +330,33 @@ fn check(dir: &Path, storage: &SimStorage, outcome: &Outcome, must_keep: u64, ct
         "{ctx}: recovered watermark {now} is no commit's timestamp"
     );
     written.retain(|(ts, _)| *ts <= now);
-    let all_keys: Vec<Vec<u8>> = model(&outcome.written.iter().collect::<Vec<_>>()).into_keys().collect();
+    let all_keys: Vec<Vec<u8>> = model(&outcome.written.iter().collect::<Vec<_>>())
+        .into_keys()
+        .collect();
     check_state(&db, &written, &all_keys, ctx);
 
     // Timestamps continue above everything recovered, and life goes on.
     let probe: OwnedOps = vec![(b"probe".to_vec(), Some(b"after recovery".to_vec()))];
     let next = db.commit(&as_ops(&probe)).unwrap();
-    assert!(next > now && next > must_keep, "{ctx}: a commit after recovery got ts {next}, not above {now}");
+    assert!(
+        next > now && next > must_keep,
+        "{ctx}: a commit after recovery got ts {next}, not above {now}"
+    );
     db.close().unwrap();
     drop(db);
     written.push((next, probe));
-    let db = Database::open_exclusive(dir, &options(storage))
-        .unwrap_or_else(|e| panic!("{ctx}: reopening after recovery and one more commit failed: {e}"));
+    let db = Database::open_exclusive(dir, &options(storage)).unwrap_or_else(|e| {
+        panic!("{ctx}: reopening after recovery and one more commit failed: {e}")
+    });
     assert_eq!(db.now(), next, "{ctx}: after recovery and one more commit");
     let mut keys = all_keys;
     keys.push(b"probe".to_vec());
-    check_state(&db, &written, &keys, &format!("{ctx}, reopened after one more commit"));
+    check_state(
+        &db,
+        &written,
+        &keys,
+        &format!("{ctx}, reopened after one more commit"),
+    );
     db.close().unwrap();
     now
 }
@@ -304,13 +376,20 @@ fn check_state(db: &Database, commits: &[(u64, OwnedOps)], keys: &[Vec<u8>], ctx
             seen == want,
             "{ctx}: history of {} is {:?}, the prefix of commit order gives {:?}",
             String::from_utf8_lossy(key),
-            seen.iter().map(|(ts, v)| (ts, v.as_ref().map(Vec::len))).collect::<Vec<_>>(),
-            want.iter().map(|(ts, v)| (ts, v.as_ref().map(Vec::len))).collect::<Vec<_>>(),
+            seen.iter()
+                .map(|(ts, v)| (ts, v.as_ref().map(Vec::len)))
+                .collect::<Vec<_>>(),
+            want.iter()
+                .map(|(ts, v)| (ts, v.as_ref().map(Vec::len)))
+                .collect::<Vec<_>>(),
         );
     }
     let mut version_ts: Vec<u64> = Vec::new();
     for i in 0..ACCOUNTS {
-        db.history_with(&acct(i), HistoryOptions::default(), |ts, _| version_ts.push(ts)).unwrap();
+        db.history_with(&acct(i), HistoryOptions::default(), |ts, _| {
+            version_ts.push(ts)
+        })
+        .unwrap();
     }
     for ts in version_ts {
         let values: Vec<Option<i64>> = (0..ACCOUNTS)
@@ -335,7 +414,10 @@ fn power_loss_engine_every_sync_point() {
         let dir = root.path().join(format!("w{i}"));
         let dry = SimStorage::new(workload.seed);
         let outcome = run(&workload, &dir, &dry);
-        assert!(outcome.first_error.is_none() && outcome.close_error.is_none(), "{workload:?}: {outcome:?}");
+        assert!(
+            outcome.first_error.is_none() && outcome.close_error.is_none(),
+            "{workload:?}: {outcome:?}"
+        );
         let syncs = dry.syncs();
         for k in 1..=syncs + 1 {
             crash_points += 1;
@@ -349,10 +431,74 @@ fn power_loss_engine_every_sync_point() {
                 outcome.written.len(),
                 outcome.acked.len()
             );
-            check(&dir, &storage.crash_image(image_seed), &outcome, acked, &ctx);
+            check(
+                &dir,
+                &storage.crash_image(image_seed),
+                &outcome,
+                acked,
+                &ctx,
+            );
         }
     }
     eprintln!("power_loss_engine_every_sync_point: {crash_points} crash points");
+}
+
+/// Whether a sync (as `SimStorage::trace` labels it) belongs to the persistent layer: the data
+/// file, the manifest, or the database directory (the log syncs its own `wal/` directory).
+fn persistent_layer_sync(label: &str, dir: &Path) -> bool {
+    label.contains("DATA")
+        || label.contains("MANIFEST")
+        || label.trim_end_matches(" (power lost)") == format!("sync_dir {}", dir.display())
+}
+
+#[test]
+fn power_loss_engine_inside_flush_manifest_and_compaction() {
+    let seed = seed("power_loss_engine_inside_flush_manifest_and_compaction");
+    let root = tempfile::tempdir().unwrap();
+    let (mut crash_points, mut persistent) = (0, 0);
+    for i in 0..scaled(12) {
+        let mut workload = Workload::new(seed, 3000 + i);
+        workload.persist = true;
+        let dir = root.path().join(format!("w{i}"));
+        let dry = SimStorage::new(workload.seed);
+        let outcome = run(&workload, &dir, &dry);
+        assert!(
+            outcome.first_error.is_none() && outcome.close_error.is_none(),
+            "{workload:?}: {outcome:?}"
+        );
+        let syncs = dry.syncs();
+        for k in 1..=syncs + 1 {
+            let storage = SimStorage::new(mix(workload.seed ^ k));
+            storage.set_fault(Fault::CrashAtSync(k));
+            let outcome = run(&workload, &dir, &storage);
+            let at = storage.trace().last().cloned().unwrap_or_default();
+            crash_points += 1;
+            if persistent_layer_sync(&at, &std::fs::canonicalize(&dir).unwrap()) {
+                persistent += 1;
+            }
+            let acked = outcome.acked.iter().copied().max().unwrap_or(0);
+            let image_seed = mix(workload.seed ^ k ^ 0xBEEF);
+            let ctx = format!(
+                "seed {seed} workload {i} {workload:?}: power lost at sync {k} of {syncs} ({at}; image {image_seed}, {} written, {} acked)",
+                outcome.written.len(),
+                outcome.acked.len()
+            );
+            check(
+                &dir,
+                &storage.crash_image(image_seed),
+                &outcome,
+                acked,
+                &ctx,
+            );
+        }
+    }
+    eprintln!(
+        "power_loss_engine_inside_flush_manifest_and_compaction: {crash_points} crash points, {persistent} in the data file, manifest or directory"
+    );
+    assert!(
+        persistent * 10 >= crash_points * 3,
+        "seed {seed}: only {persistent} of {crash_points} crash points hit the persistent layer"
+    );
 }
 
 /// The checks after a run with an injected failure, then reopening twice: as a restarted
@@ -361,15 +507,33 @@ fn check_faulty(dir: &Path, storage: &SimStorage, outcome: &Outcome, ctx: &str) 
     let acked = outcome.acked.iter().copied().max().unwrap_or(0);
     if let Some((e, now_at_error)) = &outcome.first_error {
         assert!(e.contains("simulated"), "{ctx}: unexpected error {e}");
-        assert!(acked <= *now_at_error, "{ctx}: ts {acked} acknowledged after the failure at {now_at_error}");
-        assert_eq!(outcome.now_after, *now_at_error, "{ctx}: the watermark advanced after the failure");
+        assert!(
+            acked <= *now_at_error,
+            "{ctx}: ts {acked} acknowledged after the failure at {now_at_error}"
+        );
+        assert_eq!(
+            outcome.now_after, *now_at_error,
+            "{ctx}: the watermark advanced after the failure"
+        );
         match &outcome.commit_after_error {
             Some(Err(e)) if e.contains("refuses writes") || e.contains("closed") => {}
             other => panic!("{ctx}: a commit after the failure returned {other:?}"),
         }
     }
-    check(dir, &storage.restart(), outcome, acked, &format!("{ctx}, restarted"));
-    check(dir, &storage.crash_image(mix(acked)), outcome, acked, &format!("{ctx}, after a power loss"));
+    check(
+        dir,
+        &storage.restart(),
+        outcome,
+        acked,
+        &format!("{ctx}, restarted"),
+    );
+    check(
+        dir,
+        &storage.crash_image(mix(acked)),
+        outcome,
+        acked,
+        &format!("{ctx}, after a power loss"),
+    );
 }
 
 #[test]
@@ -387,8 +551,13 @@ fn power_loss_engine_fsync_eio_at_every_sync() {
             let storage = SimStorage::new(mix(workload.seed ^ k));
             storage.set_fault(Fault::FailSync(k));
             let outcome = run(&workload, &dir, &storage);
-            let failed_at = storage.trace().get(k as usize - 1).cloned().unwrap_or_default();
-            let ctx = format!("seed {seed} workload {i} {workload:?}: EIO at sync {k} ({failed_at})");
+            let failed_at = storage
+                .trace()
+                .get(k as usize - 1)
+                .cloned()
+                .unwrap_or_default();
+            let ctx =
+                format!("seed {seed} workload {i} {workload:?}: EIO at sync {k} ({failed_at})");
             if !failed_at.is_empty() {
                 failures += 1;
                 assert!(

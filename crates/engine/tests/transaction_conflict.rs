@@ -6,7 +6,14 @@ use chronokv_engine::{Database, Durability, Error, Op, Options, Validation};
 
 fn db() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::open_exclusive(dir.path(), &Options { durability: Durability::None, ..Options::default() }).unwrap();
+    let db = Database::open_exclusive(
+        dir.path(),
+        &Options {
+            durability: Durability::None,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     (dir, db)
 }
 
@@ -20,14 +27,23 @@ fn transaction_conflict_first_committer_wins_on_a_written_key() {
     db.commit(&[put(b"x", b"0")]).unwrap();
     let read_ts = db.now();
     db.commit(&[put(b"x", b"other")]).unwrap();
-    let snapshot_only = Validation { read_ts, ..Validation::default() };
+    let snapshot_only = Validation {
+        read_ts,
+        ..Validation::default()
+    };
     match db.write_transaction(&[put(b"x", b"mine")], &snapshot_only) {
         Err(Error::Conflict { key }) => assert_eq!(key, b"x"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert_eq!(db.get(b"x", None).unwrap().unwrap().1, b"other", "the loser wrote nothing");
+    assert_eq!(
+        db.get(b"x", None).unwrap().unwrap().1,
+        b"other",
+        "the loser wrote nothing"
+    );
     // Other keys do not conflict.
-    let ts = db.write_transaction(&[put(b"y", b"mine")], &snapshot_only).unwrap();
+    let ts = db
+        .write_transaction(&[put(b"y", b"mine")], &snapshot_only)
+        .unwrap();
     db.wait_durable(ts).unwrap();
     assert_eq!(db.get(b"y", None).unwrap(), Some((ts, b"mine".to_vec())));
 }
@@ -39,9 +55,19 @@ fn transaction_conflict_serializable_read_keys_and_ranges_catch_write_skew_and_p
     let read_ts = db.now();
     // Another transaction changes b, which ours only read.
     db.commit(&[put(b"b", b"0")]).unwrap();
-    let snapshot = Validation { read_ts, ..Validation::default() };
-    let serializable = Validation { read_ts, read_keys: vec![b"a", b"b"], ..Validation::default() };
-    assert!(matches!(db.write_transaction(&[put(b"a", b"0")], &serializable), Err(Error::Conflict { .. })));
+    let snapshot = Validation {
+        read_ts,
+        ..Validation::default()
+    };
+    let serializable = Validation {
+        read_ts,
+        read_keys: vec![b"a", b"b"],
+        ..Validation::default()
+    };
+    assert!(matches!(
+        db.write_transaction(&[put(b"a", b"0")], &serializable),
+        Err(Error::Conflict { .. })
+    ));
     // Snapshot isolation allows the write skew.
     assert!(db.write_transaction(&[put(b"a", b"0")], &snapshot).is_ok());
 
@@ -56,7 +82,9 @@ fn transaction_conflict_serializable_read_keys_and_ranges_catch_write_skew_and_p
         Err(Error::Conflict { key }) => assert_eq!(key, b"m/3"),
         other => panic!("expected a phantom conflict, got {other:?}"),
     }
-    assert!(db.write_transaction(&[put(b"z", b"1")], &ranged(b"n/", b"n0")).is_ok());
+    assert!(db
+        .write_transaction(&[put(b"z", b"1")], &ranged(b"n/", b"n0"))
+        .is_ok());
 }
 
 #[test]
@@ -65,16 +93,29 @@ fn transaction_conflict_read_only_transactions_validate_without_writing() {
     db.commit(&[put(b"k", b"1")]).unwrap();
     let read_ts = db.now();
     let versions = db.stats().unwrap().versions;
-    let reads = Validation { read_ts, read_keys: vec![b"k"], ..Validation::default() };
+    let reads = Validation {
+        read_ts,
+        read_keys: vec![b"k"],
+        ..Validation::default()
+    };
     assert_eq!(db.write_transaction(&[], &reads).unwrap(), read_ts);
     db.commit(&[put(b"k", b"2")]).unwrap();
-    assert!(matches!(db.write_transaction(&[], &reads), Err(Error::Conflict { .. })));
+    assert!(matches!(
+        db.write_transaction(&[], &reads),
+        Err(Error::Conflict { .. })
+    ));
     assert_eq!(db.stats().unwrap().versions, versions + 1);
 }
 
 #[test]
 fn transaction_conflict_rejects_a_read_ts_from_the_future() {
     let (_dir, db) = db();
-    let future = Validation { read_ts: db.now() + 1_000_000, ..Validation::default() };
-    assert!(matches!(db.write_transaction(&[put(b"k", b"v")], &future), Err(Error::InvalidArgument(_))));
+    let future = Validation {
+        read_ts: db.now() + 1_000_000,
+        ..Validation::default()
+    };
+    assert!(matches!(
+        db.write_transaction(&[put(b"k", b"v")], &future),
+        Err(Error::InvalidArgument(_))
+    ));
 }

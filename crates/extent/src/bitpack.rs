@@ -3,12 +3,25 @@
 
 /// Bits needed for the largest of `values` (0 when all are zero).
 pub(crate) fn width_for(values: &[u64]) -> u8 {
-    values.iter().fold(0u64, |acc, v| acc | v).checked_ilog2().map_or(0, |b| b as u8 + 1)
+    values
+        .iter()
+        .fold(0u64, |acc, v| acc | v)
+        .checked_ilog2()
+        .map_or(0, |b| b as u8 + 1)
 }
 
 /// Bytes `count` values of `width` bits take.
 pub(crate) fn packed_len(count: usize, width: u8) -> usize {
     (count * width as usize).div_ceil(8)
+}
+
+/// The largest value `width` bits hold.
+pub(crate) fn max_value(width: u8) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    }
 }
 
 /// Appends `values`, `width` bits each, least significant bit first.
@@ -26,16 +39,27 @@ pub(crate) fn pack(values: &[u64], width: u8, out: &mut Vec<u8>) {
     }
 }
 
-/// Reads `count` values of `width` bits from `bytes` (which holds at least packed_len bytes).
-pub(crate) fn unpack(bytes: &[u8], count: usize, width: u8) -> Vec<u64> {
-    (0..count)
-        .map(|i| {
-            (0..width as usize).fold(0u64, |value, bit| {
-                let at = i * width as usize + bit;
-                value | (u64::from((bytes[at / 8] >> (at % 8)) & 1) << bit)
-            })
-        })
-        .collect()
+/// Value `i` of those packed at `width` bits in `bytes` (which holds at least
+/// `packed_len(count, width)` bytes for some `count > i`). Reads are random access so a point
+/// read can walk a key's timestamps without unpacking them into a buffer.
+pub(crate) fn get(bytes: &[u8], i: usize, width: u8) -> u64 {
+    if width == 0 {
+        return 0;
+    }
+    let bit = i * width as usize;
+    let (byte, shift) = (bit / 8, bit % 8);
+    // A value starts `shift` (< 8) bits into its first byte and spans at most 9 bytes, so 16
+    // bytes (zero-padded past the end) always hold it.
+    let word = match bytes.get(byte..byte + 16) {
+        // A fixed-size load on the common path (a variable-length copy is a memcpy call).
+        Some(sixteen) => <[u8; 16]>::try_from(sixteen).expect("16 bytes"),
+        None => {
+            let mut word = [0u8; 16];
+            word[..bytes.len() - byte].copy_from_slice(&bytes[byte..]);
+            word
+        }
+    };
+    (u128::from_le_bytes(word) >> shift) as u64 & max_value(width)
 }
 
 #[cfg(test)]
@@ -45,13 +69,17 @@ mod tests {
     #[test]
     fn bitpack_round_trips_every_width() {
         for width in 0..=64u8 {
-            let max = if width == 64 { u64::MAX } else { (1u64 << width).wrapping_sub(1) };
-            let values: Vec<u64> = (0..37u64).map(|i| if i % 3 == 0 { max } else { i.min(max) }).collect();
-            assert_eq!(width_for(&values).max(width), width.max(width_for(&values)));
+            let max = max_value(width);
+            let values: Vec<u64> = (0..37u64)
+                .map(|i| if i % 3 == 0 { max } else { i.min(max) })
+                .collect();
+            assert_eq!(width_for(&values), width, "width {width}");
             let mut out = vec![0xAA];
             pack(&values, width, &mut out);
             assert_eq!(out.len(), 1 + packed_len(values.len(), width));
-            assert_eq!(unpack(&out[1..], values.len(), width), values, "width {width}");
+            let packed = &out[1..];
+            let got: Vec<u64> = (0..values.len()).map(|i| get(packed, i, width)).collect();
+            assert_eq!(got, values, "width {width}");
         }
         assert_eq!(width_for(&[0, 0]), 0);
         assert_eq!(width_for(&[1, 5]), 3);

@@ -30,7 +30,8 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
         let end = self.pos.checked_add(n).filter(|&end| end <= self.buf.len());
-        let end = end.ok_or_else(|| self.error(format!("needs {n} more bytes; the data ends first")))?;
+        let end =
+            end.ok_or_else(|| self.error(format!("needs {n} more bytes; the data ends first")))?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -47,6 +48,13 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn varint(&mut self) -> Result<u64, FormatError> {
+        // Most varints in a block (shared prefix lengths, value tags, counts) fit in one byte.
+        if let Some(&byte) = self.buf.get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let (value, used) = u64::decode_var(&self.buf[self.pos..])
             .ok_or_else(|| self.error("malformed or truncated varint"))?;
         self.pos += used;

@@ -26,17 +26,37 @@
 //! design documents); whole blocks are LZ4-compressed (lz4_flex) when that saves space.
 //!
 //! # Reading
-//! [`ExtentReader`] works on any `&[u8]` (a memory map of the data file, or a buffer) and
-//! answers point reads as of a time, key histories, key-range scans and key x time rectangle
-//! queries, pruning blocks by their bounds; [`ReadStats`] counts blocks read and skipped.
+//! [`ExtentReader`] owns or borrows the extent's bytes (`B: AsRef<[u8]>`: a memory map of the
+//! data file, a `Vec<u8>`, an `Arc<[u8]>`, a `&[u8]`) and answers point reads as of a time
+//! ([`ExtentReader::get_with`], in place, no allocation), key-range scans as of a time in
+//! either direction with tombstones, key histories, key x time rectangles and full iteration,
+//! pruning blocks by their bounds; [`ReadStats`] counts blocks read and skipped.
+//!
+//! A read walks a block incrementally (walk.rs): the block's crc32c is checked, its payload
+//! decompressed into a per-thread buffer (scratch.rs), then key groups are read one at a time
+//! and skipped by their lengths until the answer is known. No value is returned from a block
+//! whose checksum fails. Blocks are found by binary search over the index, mostly on dense
+//! 8-byte summaries of their bounding keys (search.rs); scans are in scan.rs.
+//!
+//! # Writing
+//! [`ExtentWriter`] takes versions in (key, ts) order, holds at most one block of them
+//! (pending.rs) before sealing it, and reports [`ExtentWriter::bytes_so_far`] so a flush can
+//! cut its output into extents of a target size.
 
+#![forbid(unsafe_code)]
+
+mod bitpack;
 mod block;
 mod cursor;
-mod bitpack;
 mod error;
 mod index;
 mod manifest;
+mod pending;
 mod reader;
+mod scan;
+mod scratch;
+mod search;
+mod walk;
 mod writer;
 
 pub use error::FormatError;

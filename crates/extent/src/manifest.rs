@@ -5,8 +5,8 @@
 //! body     := checkpoint_seq:varint last_ts:varint next_extent_id:varint retention_horizon:varint
 //!             data_end:varint free:varint (offset:varint len:varint)*
 //!             extents:varint extent*
-//! extent   := id:varint offset:varint len:varint z_min:u128 z_max:u128 key_min key_max
-//!             ts_min:varint ts_max:varint versions:varint blocks:varint     (keys: len:varint bytes)
+//! extent   := id:varint offset:varint len:varint bytes:varint z_min:u128 z_max:u128 key_min
+//!             key_max ts_min:varint ts_max:varint versions:varint            (keys: len:varint bytes)
 //! ```
 //! Open = manifest + the log's records with a sequence number above `checkpoint_seq`. The
 //! engine replaces the manifest atomically (write a new file, fsync it, rename it over the old
@@ -70,7 +70,13 @@ impl Manifest {
     /// The manifest's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut body = Vec::new();
-        for value in [self.checkpoint_seq, self.last_ts, self.next_extent_id, self.retention_horizon, self.data_end] {
+        for value in [
+            self.checkpoint_seq,
+            self.last_ts,
+            self.next_extent_id,
+            self.retention_horizon,
+            self.data_end,
+        ] {
             put_varint(&mut body, value);
         }
         put_varint(&mut body, self.free.len() as u64);
@@ -104,22 +110,34 @@ impl Manifest {
     /// Parses and checks a manifest; any damage is a [`FormatError`] with its offset.
     pub fn decode(bytes: &[u8]) -> Result<Manifest, FormatError> {
         if bytes.len() < HEADER_LEN + 4 {
-            return Err(FormatError::new(0, format!("{} bytes cannot hold a manifest", bytes.len())));
+            return Err(FormatError::new(
+                0,
+                format!("{} bytes cannot hold a manifest", bytes.len()),
+            ));
         }
         if &bytes[..8] != MAGIC {
             return Err(FormatError::new(0, "not a chronokv manifest (bad magic)"));
         }
         let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
         if format != FORMAT {
-            return Err(FormatError::new(8, format!("unknown manifest format {format}")));
+            return Err(FormatError::new(
+                8,
+                format!("unknown manifest format {format}"),
+            ));
         }
         let body_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
         if body_len != (bytes.len() - HEADER_LEN - 4) as u64 {
-            return Err(FormatError::new(12, format!("body length {body_len} does not match the file")));
+            return Err(FormatError::new(
+                12,
+                format!("body length {body_len} does not match the file"),
+            ));
         }
         let (content, crc) = bytes.split_at(bytes.len() - 4);
         if crc32c::crc32c(content) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
-            return Err(FormatError::new(content.len(), "manifest checksum mismatch"));
+            return Err(FormatError::new(
+                content.len(),
+                "manifest checksum mismatch",
+            ));
         }
         let body = &content[HEADER_LEN..];
         let mut c = Cursor::new(body, HEADER_LEN);
@@ -151,8 +169,16 @@ impl Manifest {
                 ts_max: c.varint()?,
                 versions: c.varint()?,
             };
-            if extent.bytes > extent.len || extent.offset.checked_add(extent.len).is_none_or(|end| end > manifest.data_end) {
-                return Err(FormatError::new(at, "extent lies outside the allocated data"));
+            if extent.bytes > extent.len
+                || extent
+                    .offset
+                    .checked_add(extent.len)
+                    .is_none_or(|end| end > manifest.data_end)
+            {
+                return Err(FormatError::new(
+                    at,
+                    "extent lies outside the allocated data",
+                ));
             }
             manifest.extents.push(extent);
         }
@@ -197,7 +223,10 @@ mod tests {
     fn manifest_round_trips() {
         let manifest = sample();
         assert_eq!(Manifest::decode(&manifest.encode()).unwrap(), manifest);
-        assert_eq!(Manifest::decode(&Manifest::default().encode()).unwrap(), Manifest::default());
+        assert_eq!(
+            Manifest::decode(&Manifest::default().encode()).unwrap(),
+            Manifest::default()
+        );
     }
 
     #[test]

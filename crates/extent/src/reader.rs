@@ -1,36 +1,46 @@
-//! Reading an extent: point reads as of a time, histories, scans and rectangles, with pruning.
+//! Reading an extent: point reads as of a time, histories, full iteration and rectangles,
+//! pruned by the block index (scans are in scan.rs).
+//!
+//! Every read opens the blocks it needs afresh: the block's crc32c is checked each time (the
+//! bytes are a memory map another process could damage), its payload is decompressed into a
+//! per-thread buffer and walked group by group, stopping as soon as the answer is known.
 
-use std::ops::{Bound, ControlFlow};
+use std::cmp::Ordering as KeyOrder;
+use std::fmt;
+use std::ops::{ControlFlow, Range};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chronokv_morton::{key_coordinate, ZRect};
 
-use crate::block::{self, Group};
+use crate::block;
 use crate::index::{self, BlockMeta};
+use crate::scratch;
+use crate::search::KeySearch;
+use crate::walk::Walker;
 use crate::FormatError;
 
 /// Blocks read and blocks skipped by their bounds, for stats() and for tests that prove pruning.
 #[derive(Debug, Default)]
 pub struct ReadStats {
-    /// Blocks decoded.
+    /// Blocks opened (checksummed and decoded, in full or in part).
     pub blocks_read: AtomicU64,
     /// Blocks a query could rule out from the index alone.
     pub blocks_skipped: AtomicU64,
 }
 
 impl ReadStats {
-    fn read(&self) {
-        // ORDERING: Relaxed: counters only.
+    pub(crate) fn read(&self) {
+        // ORDERING: Relaxed: counters only; nothing is published through them.
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn skipped(&self, n: usize) {
-        // ORDERING: Relaxed: counters only.
+    pub(crate) fn skipped(&self, n: usize) {
+        // ORDERING: Relaxed: counters only; nothing is published through them.
         self.blocks_skipped.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
-/// A version found by a point read.
+/// A version found by a point read, copied out of the extent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRef {
     /// Its commit timestamp.
@@ -39,18 +49,40 @@ pub struct VersionRef {
     pub value: Option<Vec<u8>>,
 }
 
-/// A checked view of one extent's bytes (a memory map or a buffer).
-#[derive(Debug)]
-pub struct ExtentReader<'a> {
-    bytes: &'a [u8],
-    blocks: Vec<BlockMeta>,
+/// A checked extent over bytes it owns or borrows: a `Vec<u8>`, an `Arc<[u8]>`, a memory map,
+/// or a plain `&[u8]`. The footer and index are checked at open and the index kept decoded;
+/// blocks are checked when read. `Send + Sync` when `B` is, so one reader can serve every
+/// thread from behind an `Arc`.
+pub struct ExtentReader<B> {
+    bytes: B,
+    pub(crate) blocks: Vec<BlockMeta>,
+    search: KeySearch,
+    /// One bit per block: its crc passed once already. The bytes are immutable (the engine
+    /// never rewrites a region while a reader maps it), so a block checked once stays checked,
+    /// as in a block cache of verified blocks; this saves the crc (~40% of a point read).
+    verified: Box<[AtomicU64]>,
 }
 
-impl<'a> ExtentReader<'a> {
+impl<B> fmt::Debug for ExtentReader<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtentReader")
+            .field("blocks", &self.blocks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: AsRef<[u8]>> ExtentReader<B> {
     /// Checks the footer and the index; blocks are checked when read.
-    pub fn open(bytes: &'a [u8]) -> Result<Self, FormatError> {
-        let blocks = index::decode(bytes)?;
-        Ok(ExtentReader { bytes, blocks })
+    pub fn open(bytes: B) -> Result<Self, FormatError> {
+        let blocks = index::decode(bytes.as_ref())?;
+        let search = KeySearch::new(&blocks);
+        let verified = (0..blocks.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+        Ok(ExtentReader {
+            bytes,
+            blocks,
+            search,
+            verified,
+        })
     }
 
     /// The block index.
@@ -58,54 +90,101 @@ impl<'a> ExtentReader<'a> {
         &self.blocks
     }
 
-    /// Decodes block `i` and runs `f` on its key groups.
-    fn with_block<R>(
-        &self,
+    /// The extent's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.as_ref()
+    }
+
+    /// Gives the bytes back.
+    pub fn into_inner(self) -> B {
+        self.bytes
+    }
+
+    /// Opens block `i` (checking its crc, decompressing into `raw`) and starts a walk of it.
+    pub(crate) fn walk<'s, 'k>(
+        &'s self,
         i: usize,
+        raw: &'s mut Vec<u8>,
+        key: &'k mut Vec<u8>,
         stats: &ReadStats,
-        f: impl FnOnce(&[Group<&[u8]>]) -> R,
-    ) -> Result<R, FormatError> {
+    ) -> Result<Walker<'s, 'k>, FormatError> {
         let meta = &self.blocks[i];
+        // In range: index::decode checked that the blocks tile the extent up to the index.
         let (start, end) = (meta.offset as usize, (meta.offset + meta.len) as usize);
-        let raw = block::open(&self.bytes[start..end], start)?;
-        let groups = block::decode_payload(&raw, start)?;
-        let consistent = groups.first().is_some_and(|g| g.key == meta.first_key)
-            && groups.last().is_some_and(|g| g.key == meta.last_key)
-            && groups.iter().map(|g| g.ts.len() as u64).sum::<u64>() == meta.versions;
-        if !consistent {
-            return Err(FormatError::new(start, "block contents disagree with the index"));
+        let (word, bit) = (&self.verified[i / 64], 1u64 << (i % 64));
+        // ORDERING: Relaxed: the bit only says "this block's bytes passed their crc"; two
+        // readers racing both check it, which is harmless.
+        let verified = word.load(Ordering::Relaxed) & bit != 0;
+        let payload = block::open(&self.bytes.as_ref()[start..end], start, raw, verified)?;
+        if !verified {
+            // ORDERING: Relaxed, as above.
+            word.fetch_or(bit, Ordering::Relaxed);
         }
         stats.read();
-        Ok(f(&groups))
+        Walker::new(payload, meta, key)
     }
 
-    /// The blocks whose key bounds contain `key`: a contiguous run, since a key's versions may
-    /// continue from one block into the next.
-    fn blocks_with_key(&self, key: &[u8]) -> std::ops::Range<usize> {
-        let start = self.blocks.partition_point(|b| b.last_key.as_slice() < key);
-        let end = start + self.blocks[start..].partition_point(|b| b.first_key.as_slice() <= key);
-        start..end
+    /// The blocks whose key bounds contain `key` (see search.rs).
+    fn blocks_with_key(&self, key: &[u8]) -> Range<usize> {
+        self.search.blocks_with_key(&self.blocks, key)
     }
 
-    /// The newest version of `key` with `ts <= at` (a tombstone included), if this extent has one.
-    pub fn get(&self, key: &[u8], at: u64, stats: &ReadStats) -> Result<Option<VersionRef>, FormatError> {
+    /// Runs `f` on the newest version of `key` with `ts <= at`: `Some((ts, Some(value)))`, or
+    /// `Some((ts, None))` for a tombstone, or `None` when this extent has no such version. The
+    /// value is borrowed from the extent or from a per-thread buffer, so nothing is copied or
+    /// allocated; `f` should copy what it keeps. `f` may itself read extents (such a nested
+    /// read uses buffers of its own).
+    pub fn get_with<R>(
+        &self,
+        key: &[u8],
+        at: u64,
+        stats: &ReadStats,
+        f: impl FnOnce(Option<(u64, Option<&[u8]>)>) -> R,
+    ) -> Result<R, FormatError> {
         let run = self.blocks_with_key(key);
         stats.skipped(self.blocks.len() - run.len());
-        for i in run.rev() {
-            if self.blocks[i].ts_min > at {
-                stats.skipped(1);
-                continue;
+        scratch::with(|s| {
+            // Newest block first: a key's versions ascend from block to block.
+            for i in run.rev() {
+                if self.blocks[i].ts_min > at {
+                    stats.skipped(1);
+                    continue;
+                }
+                let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                while let Some(head) = walk.next_group()? {
+                    match walk.key().cmp(key) {
+                        KeyOrder::Less => continue,
+                        KeyOrder::Greater => break,
+                        KeyOrder::Equal => {}
+                    }
+                    // All of this block's versions may be after `at`; older ones are then in
+                    // the block before.
+                    let Some((count, ts)) = head.newest_at_or_before(at) else {
+                        break;
+                    };
+                    walk.skip_values(count - 1)?;
+                    let value = walk.value()?;
+                    return Ok(f(Some((ts, value))));
+                }
             }
-            let found = self.with_block(i, stats, |groups| {
-                let group = groups.iter().find(|g| g.key == key)?;
-                let n = group.ts.partition_point(|&ts| ts <= at);
-                (n > 0).then(|| VersionRef { ts: group.ts[n - 1], value: group.values[n - 1].map(<[u8]>::to_vec) })
-            })?;
-            if found.is_some() {
-                return Ok(found);
-            }
-        }
-        Ok(None)
+            Ok(f(None))
+        })
+    }
+
+    /// The newest version of `key` with `ts <= at` (a tombstone included), copied out; see
+    /// [`ExtentReader::get_with`] to read it in place.
+    pub fn get(
+        &self,
+        key: &[u8],
+        at: u64,
+        stats: &ReadStats,
+    ) -> Result<Option<VersionRef>, FormatError> {
+        self.get_with(key, at, stats, |found| {
+            found.map(|(ts, value)| VersionRef {
+                ts,
+                value: value.map(<[u8]>::to_vec),
+            })
+        })
     }
 
     /// Calls `f(ts, value)` for each version of `key` with `since <= ts < until`, oldest first.
@@ -119,97 +198,62 @@ impl<'a> ExtentReader<'a> {
     ) -> Result<(), FormatError> {
         let run = self.blocks_with_key(key);
         stats.skipped(self.blocks.len() - run.len());
-        for i in run {
-            let meta = &self.blocks[i];
-            if meta.ts_max < since || meta.ts_min >= until {
-                stats.skipped(1);
-                continue;
-            }
-            self.with_block(i, stats, |groups| {
-                if let Some(group) = groups.iter().find(|g| g.key == key) {
-                    for (ts, value) in group.ts.iter().zip(&group.values) {
-                        if (since..until).contains(ts) {
-                            f(*ts, *value);
+        scratch::with(|s| {
+            for i in run {
+                let meta = &self.blocks[i];
+                if meta.ts_max < since || meta.ts_min >= until {
+                    stats.skipped(1);
+                    continue;
+                }
+                let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                while let Some(head) = walk.next_group()? {
+                    match walk.key().cmp(key) {
+                        KeyOrder::Less => continue,
+                        KeyOrder::Greater => break,
+                        KeyOrder::Equal => {}
+                    }
+                    for ts in head.timestamps().take_while(|&ts| ts < until) {
+                        let value = walk.value()?;
+                        if ts >= since {
+                            f(ts, value);
                         }
                     }
+                    break;
                 }
-            })?;
-        }
-        Ok(())
+            }
+            Ok(())
+        })
     }
 
-    /// Calls `f(key, ts, value)` for every key within the bounds, in key order, with its newest
-    /// version at or before `at` (tombstones included, so a caller merging several layers sees
-    /// deletes), until `f` breaks.
-    pub fn scan(
+    /// Calls `f(key, ts, value)` for every version in the extent, tombstones included, in
+    /// (key, ts) order, until `f` breaks: for checking a flush and merging in compaction.
+    /// Every block read to its end is checked in full against the index.
+    pub fn versions(
         &self,
-        lower: Bound<&[u8]>,
-        upper: Bound<&[u8]>,
-        at: u64,
         stats: &ReadStats,
         mut f: impl FnMut(&[u8], u64, Option<&[u8]>) -> ControlFlow<()>,
     ) -> Result<(), FormatError> {
-        let in_range = |key: &[u8]| {
-            (match lower {
-                Bound::Included(lo) => key >= lo,
-                Bound::Excluded(lo) => key > lo,
-                Bound::Unbounded => true,
-            }) && (match upper {
-                Bound::Included(hi) => key <= hi,
-                Bound::Excluded(hi) => key < hi,
-                Bound::Unbounded => true,
-            })
-        };
-        // The newest version <= at of the key being assembled (it may span blocks).
-        let mut pending: Option<(Vec<u8>, u64, Option<Vec<u8>>)> = None;
-        for i in 0..self.blocks.len() {
-            let meta = &self.blocks[i];
-            let below = match lower {
-                Bound::Included(lo) => meta.last_key.as_slice() < lo,
-                Bound::Excluded(lo) => meta.last_key.as_slice() <= lo,
-                Bound::Unbounded => false,
-            };
-            let above = match upper {
-                Bound::Included(hi) => meta.first_key.as_slice() > hi,
-                Bound::Excluded(hi) => meta.first_key.as_slice() >= hi,
-                Bound::Unbounded => false,
-            };
-            if above {
-                stats.skipped(self.blocks.len() - i);
-                break;
-            }
-            if below || meta.ts_min > at {
-                stats.skipped(1);
-                continue;
-            }
-            let flow = self.with_block(i, stats, |groups| {
-                for group in groups.iter().filter(|g| in_range(&g.key)) {
-                    if pending.as_ref().is_some_and(|(k, _, _)| *k != group.key) {
-                        let (k, ts, v) = pending.take().expect("checked");
-                        if f(&k, ts, v.as_deref()).is_break() {
-                            return ControlFlow::Break(());
+        scratch::with(|s| {
+            for i in 0..self.blocks.len() {
+                let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                while let Some(head) = walk.next_group()? {
+                    for ts in head.timestamps() {
+                        let value = walk.value()?;
+                        if f(walk.key(), ts, value).is_break() {
+                            return Ok(());
                         }
                     }
-                    let n = group.ts.partition_point(|&ts| ts <= at);
-                    if n > 0 {
-                        pending = Some((group.key.clone(), group.ts[n - 1], group.values[n - 1].map(<[u8]>::to_vec)));
-                    }
                 }
-                ControlFlow::Continue(())
-            })?;
-            if flow.is_break() {
-                return Ok(());
             }
-        }
-        if let Some((k, ts, v)) = pending {
-            let _ = f(&k, ts, v.as_deref());
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Calls `f(key, ts, value)` for every version with `key_lo <= key <= key_hi` and
-    /// `ts_lo <= ts <= ts_hi` (None = unbounded), in (key, ts) order. Blocks are pruned by their
-    /// key and time bounds and by their Morton range against the rectangle's.
+    /// `ts_lo <= ts <= ts_hi` (None = unbounded), in (key, ts) order, until `f` breaks. Blocks
+    /// are pruned by their key and time bounds and by their Morton range against the
+    /// rectangle's; a query that runs to its end counts every block in `stats` as read or
+    /// skipped.
     #[allow(clippy::too_many_arguments)]
     pub fn rect(
         &self,
@@ -218,7 +262,7 @@ impl<'a> ExtentReader<'a> {
         ts_lo: u64,
         ts_hi: u64,
         stats: &ReadStats,
-        mut f: impl FnMut(&[u8], u64, Option<&[u8]>),
+        mut f: impl FnMut(&[u8], u64, Option<&[u8]>) -> ControlFlow<()>,
     ) -> Result<(), FormatError> {
         let zrect = ZRect::new(
             key_lo.map_or(0, key_coordinate),
@@ -226,30 +270,43 @@ impl<'a> ExtentReader<'a> {
             ts_lo,
             ts_hi,
         );
-        for i in 0..self.blocks.len() {
-            let meta = &self.blocks[i];
-            let outside = key_lo.is_some_and(|lo| meta.last_key.as_slice() < lo)
-                || key_hi.is_some_and(|hi| meta.first_key.as_slice() > hi)
-                || meta.ts_max < ts_lo
-                || meta.ts_min > ts_hi
-                || zrect.is_none_or(|z| meta.z_max < z.min || meta.z_min > z.max);
-            if outside {
-                stats.skipped(1);
-                continue;
-            }
-            self.with_block(i, stats, |groups| {
-                for group in groups {
-                    if key_lo.is_some_and(|lo| group.key.as_slice() < lo) || key_hi.is_some_and(|hi| group.key.as_slice() > hi) {
+        // Blocks wholly below key_lo or above key_hi, found by binary search.
+        let first = key_lo.map_or(0, |lo| {
+            self.blocks.partition_point(|b| b.last_key.as_slice() < lo)
+        });
+        let end = key_hi.map_or(self.blocks.len(), |hi| {
+            self.blocks
+                .partition_point(|b| b.first_key.as_slice() <= hi)
+        });
+        let end = end.max(first);
+        stats.skipped(first + (self.blocks.len() - end));
+        scratch::with(|s| {
+            for i in first..end {
+                let meta = &self.blocks[i];
+                let outside = meta.ts_max < ts_lo
+                    || meta.ts_min > ts_hi
+                    || zrect.is_none_or(|z| meta.z_max < z.min || meta.z_min > z.max);
+                if outside {
+                    stats.skipped(1);
+                    continue;
+                }
+                let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                while let Some(head) = walk.next_group()? {
+                    if key_lo.is_some_and(|lo| walk.key() < lo) {
                         continue;
                     }
-                    for (ts, value) in group.ts.iter().zip(&group.values) {
-                        if (ts_lo..=ts_hi).contains(ts) {
-                            f(&group.key, *ts, *value);
+                    if key_hi.is_some_and(|hi| walk.key() > hi) {
+                        break;
+                    }
+                    for ts in head.timestamps().take_while(|&ts| ts <= ts_hi) {
+                        let value = walk.value()?;
+                        if ts >= ts_lo && f(walk.key(), ts, value).is_break() {
+                            return Ok(());
                         }
                     }
                 }
-            })?;
-        }
-        Ok(())
+            }
+            Ok(())
+        })
     }
 }

@@ -1,15 +1,21 @@
 //! Building an extent from versions in (key, timestamp) order.
+//!
+//! The writer holds at most one block of versions before sealing it into the extent's bytes;
+//! the sealed bytes themselves stay in memory until [`ExtentWriter::finish`] (extents are at
+//! most tens of MiB, and the engine cuts a flush into several using
+//! [`ExtentWriter::bytes_so_far`]).
 
-use chronokv_morton::{interleave, key_coordinate};
-
-use crate::block::{self, Group};
+use crate::block;
 use crate::index::{self, BlockMeta};
+use crate::pending::PendingBlock;
 use crate::FormatError;
 
 /// How extents are built.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterOptions {
     /// A block is sealed once its versions take about this many bytes (keys and values).
+    /// Small blocks make point reads and rectangle queries cheaper (less to check and
+    /// decompress per block touched); large ones compress better and shrink the index.
     pub block_bytes: usize,
     /// LZ4-compress blocks when that makes them smaller.
     pub compress: bool,
@@ -17,7 +23,10 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        WriterOptions { block_bytes: 16 * 1024, compress: true }
+        WriterOptions {
+            block_bytes: 4096,
+            compress: true,
+        }
     }
 }
 
@@ -46,11 +55,16 @@ pub struct ExtentSummary {
 #[derive(Debug)]
 pub struct ExtentWriter {
     options: WriterOptions,
+    /// Sealed blocks so far.
     out: Vec<u8>,
     blocks: Vec<BlockMeta>,
-    groups: Vec<Group<Vec<u8>>>,
-    group_bytes: usize,
-    last: Option<(Vec<u8>, u64)>,
+    /// The block being filled: never more than one block's worth.
+    pending: PendingBlock,
+    /// The encoded payload of the block being sealed (kept to reuse its allocation).
+    payload: Vec<u8>,
+    /// The last (key, ts) added, to refuse versions out of order.
+    last_key: Vec<u8>,
+    last_ts: Option<u64>,
     summary: Option<ExtentSummary>,
 }
 
@@ -61,9 +75,10 @@ impl ExtentWriter {
             options,
             out: Vec::new(),
             blocks: Vec::new(),
-            groups: Vec::new(),
-            group_bytes: 0,
-            last: None,
+            pending: PendingBlock::default(),
+            payload: Vec::new(),
+            last_key: Vec::new(),
+            last_ts: None,
             summary: None,
         }
     }
@@ -71,52 +86,44 @@ impl ExtentWriter {
     /// Adds a version (`None` = tombstone). Versions must come in strictly increasing
     /// (key, timestamp) order; anything else is refused and changes nothing.
     pub fn add(&mut self, key: &[u8], ts: u64, value: Option<&[u8]>) -> Result<(), FormatError> {
-        if let Some((last_key, last_ts)) = &self.last {
-            if (last_key.as_slice(), *last_ts) >= (key, ts) {
-                return Err(FormatError::new(self.out.len(), "versions must be added in (key, ts) order"));
+        if let Some(last_ts) = self.last_ts {
+            if (self.last_key.as_slice(), last_ts) >= (key, ts) {
+                return Err(FormatError::new(
+                    self.out.len(),
+                    "versions must be added in (key, ts) order",
+                ));
             }
         }
-        let z = interleave(key_coordinate(key), ts);
-        match &mut self.summary {
-            None => {
-                self.summary = Some(ExtentSummary {
-                    key_min: key.to_vec(),
-                    key_max: key.to_vec(),
-                    ts_min: ts,
-                    ts_max: ts,
-                    z_min: z,
-                    z_max: z,
-                    versions: 0,
-                    blocks: 0,
-                })
-            }
-            Some(s) => {
-                s.key_max = key.to_vec();
-                s.ts_min = s.ts_min.min(ts);
-                s.ts_max = s.ts_max.max(ts);
-                s.z_min = s.z_min.min(z);
-                s.z_max = s.z_max.max(z);
-            }
+        let summary = self.summary.get_or_insert_with(|| ExtentSummary {
+            key_min: key.to_vec(),
+            key_max: Vec::new(),
+            ts_min: u64::MAX,
+            ts_max: 0,
+            z_min: u128::MAX,
+            z_max: 0,
+            versions: 0,
+            blocks: 0,
+        });
+        summary.versions += 1;
+        if self.last_key != key {
+            self.last_key.clear();
+            self.last_key.extend_from_slice(key);
         }
-        if let Some(s) = &mut self.summary {
-            s.versions += 1;
-        }
-        match self.groups.last_mut() {
-            Some(group) if group.key == key => {}
-            _ => {
-                self.groups.push(Group { key: key.to_vec(), ..Group::default() });
-                self.group_bytes += key.len();
-            }
-        }
-        let group = self.groups.last_mut().expect("pushed above");
-        group.ts.push(ts);
-        group.values.push(value.map(<[u8]>::to_vec));
-        self.group_bytes += 8 + value.map_or(0, <[u8]>::len);
-        self.last = Some((key.to_vec(), ts));
-        if self.group_bytes >= self.options.block_bytes {
+        self.last_ts = Some(ts);
+        self.pending.push(key, ts, value);
+        if self.pending.bytes() >= self.options.block_bytes {
             self.seal_block();
         }
         Ok(())
+    }
+
+    /// Bytes the extent has so far: its sealed blocks plus the block being filled (counted
+    /// uncompressed). The index and footer that `finish` appends are not included; they take
+    /// about `2 * key_len + 60` bytes per block. A flush that wants extents of a target size
+    /// starts a new writer once this passes the target (ideally at a key boundary, so a key's
+    /// history stays in one extent).
+    pub fn bytes_so_far(&self) -> u64 {
+        (self.out.len() + self.pending.bytes()) as u64
     }
 
     /// The finished extent and its summary; `None` when no version was added.
@@ -124,6 +131,13 @@ impl ExtentWriter {
         self.seal_block();
         let mut summary = self.summary?;
         summary.blocks = self.blocks.len();
+        summary.key_max = self.last_key;
+        for b in &self.blocks {
+            summary.ts_min = summary.ts_min.min(b.ts_min);
+            summary.ts_max = summary.ts_max.max(b.ts_max);
+            summary.z_min = summary.z_min.min(b.z_min);
+            summary.z_max = summary.z_max.max(b.z_max);
+        }
         let index_offset = self.out.len();
         index::encode(&self.blocks, &mut self.out);
         let index_len = self.out.len() - index_offset;
@@ -132,33 +146,64 @@ impl ExtentWriter {
     }
 
     fn seal_block(&mut self) {
-        if self.groups.is_empty() {
+        if self.pending.is_empty() {
             return;
         }
-        let groups = std::mem::take(&mut self.groups);
-        self.group_bytes = 0;
-        let (mut ts_min, mut ts_max, mut z_min, mut z_max, mut versions) = (u64::MAX, 0, u128::MAX, 0, 0);
-        for group in &groups {
-            let coordinate = key_coordinate(&group.key);
-            for &ts in &group.ts {
-                let z = interleave(coordinate, ts);
-                (ts_min, ts_max) = (ts_min.min(ts), ts_max.max(ts));
-                (z_min, z_max) = (z_min.min(z), z_max.max(z));
-                versions += 1;
-            }
-        }
         let offset = self.out.len();
-        block::seal(&block::encode_payload(&groups), self.options.compress, &mut self.out);
+        self.pending.encode(&mut self.payload);
+        block::seal(&self.payload, self.options.compress, &mut self.out);
+        let p = &self.pending;
         self.blocks.push(BlockMeta {
             offset: offset as u64,
             len: (self.out.len() - offset) as u64,
-            first_key: groups[0].key.clone(),
-            last_key: groups[groups.len() - 1].key.clone(),
-            ts_min,
-            ts_max,
-            z_min,
-            z_max,
-            versions,
+            first_key: p.first_key().to_vec(),
+            last_key: p.last_key().to_vec(),
+            ts_min: p.ts_min,
+            ts_max: p.ts_max,
+            z_min: p.z_min,
+            z_max: p.z_max,
+            versions: p.versions() as u64,
         });
+        self.pending.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_holds_at_most_one_block_of_pending_versions() {
+        let options = WriterOptions {
+            block_bytes: 1000,
+            compress: true,
+        };
+        let mut writer = ExtentWriter::new(options);
+        let mut previous = 0;
+        for i in 0..2_000u64 {
+            let value = vec![i as u8; (i % 300) as usize];
+            writer
+                .add(format!("k{:05}", i / 7).as_bytes(), i, Some(&value))
+                .unwrap();
+            assert!(
+                writer.pending.bytes() < options.block_bytes,
+                "pending {}",
+                writer.pending.bytes()
+            );
+            assert!(writer.bytes_so_far() >= previous || writer.pending.is_empty());
+            previous = writer.bytes_so_far();
+        }
+        assert!(writer.blocks.len() > 100);
+        let sealed = writer.out.len() as u64;
+        let (bytes, summary) = writer.finish().unwrap();
+        assert!(bytes.len() as u64 > sealed);
+        assert_eq!(
+            (summary.key_min.as_slice(), summary.key_max.as_slice()),
+            (&b"k00000"[..], &b"k00285"[..])
+        );
+        assert_eq!(
+            (summary.ts_min, summary.ts_max, summary.versions),
+            (0, 1_999, 2_000)
+        );
     }
 }

@@ -86,7 +86,10 @@ impl ExtentAllocator {
 
 /// The size class of `len`: the index of the smallest power of two >= max(len, 4 KiB).
 fn class_of(len: u64) -> Option<usize> {
-    let bits = len.max(1 << MIN_CLASS_BITS).next_power_of_two().trailing_zeros();
+    let bits = len
+        .max(1 << MIN_CLASS_BITS)
+        .next_power_of_two()
+        .trailing_zeros();
     (len <= 1 << MAX_CLASS_BITS).then(|| (bits - MIN_CLASS_BITS) as usize)
 }
 
@@ -99,8 +102,20 @@ mod tests {
     #[test]
     fn allocator_rounds_up_to_size_classes() {
         let a = ExtentAllocator::new(0, []);
-        assert_eq!(a.allocate(1), Some(Extent { offset: 0, len: 4096 }));
-        assert_eq!(a.allocate(4097), Some(Extent { offset: 4096, len: 8192 }));
+        assert_eq!(
+            a.allocate(1),
+            Some(Extent {
+                offset: 0,
+                len: 4096
+            })
+        );
+        assert_eq!(
+            a.allocate(4097),
+            Some(Extent {
+                offset: 4096,
+                len: 8192
+            })
+        );
         assert_eq!(a.end(), 4096 + 8192);
         assert_eq!(a.allocate((1 << 40) + 1), None);
     }
@@ -111,7 +126,11 @@ mod tests {
         let x = a.allocate(10_000).unwrap();
         a.release(x);
         assert_eq!(a.allocate(9_000), Some(x));
-        assert_eq!(a.allocate(9_000).unwrap().offset, 16384, "the free list is empty again");
+        assert_eq!(
+            a.allocate(9_000).unwrap().offset,
+            16384,
+            "the free list is empty again"
+        );
     }
 
     #[test]
@@ -134,10 +153,16 @@ mod tests {
                 })
             })
             .collect();
-        let mut all: Vec<Extent> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let mut all: Vec<Extent> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
         all.sort();
         for pair in all.windows(2) {
-            assert!(pair[0].offset + pair[0].len <= pair[1].offset, "overlap: {pair:?}");
+            assert!(
+                pair[0].offset + pair[0].len <= pair[1].offset,
+                "overlap: {pair:?}"
+            );
         }
         assert_eq!(all.iter().collect::<BTreeSet<_>>().len(), all.len());
     }

@@ -14,5 +14,5 @@ pub mod interval;
 pub mod zorder;
 
 pub use allocator::{Extent, ExtentAllocator};
-pub use interval::{ExtentInfo, IntervalTable, TableSnapshot};
+pub use interval::{collect_garbage, EpochCell, ExtentInfo, IntervalTable, TableSnapshot};
 pub use zorder::{bigmin, deinterleave, interleave, key_coordinate, litmax, ZRect};

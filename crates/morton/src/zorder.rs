@@ -67,13 +67,16 @@ pub struct ZRect {
 impl ZRect {
     /// The rectangle `[k_lo, k_hi] x [t_lo, t_hi]`; `None` when it is empty.
     pub fn new(k_lo: u64, k_hi: u64, t_lo: u64, t_hi: u64) -> Option<ZRect> {
-        (k_lo <= k_hi && t_lo <= t_hi)
-            .then(|| ZRect { min: interleave(k_lo, t_lo), max: interleave(k_hi, t_hi) })
+        (k_lo <= k_hi && t_lo <= t_hi).then(|| ZRect {
+            min: interleave(k_lo, t_lo),
+            max: interleave(k_hi, t_hi),
+        })
     }
 
     /// True when the code's key coordinate and timestamp both lie within the rectangle.
     pub fn contains(&self, z: u128) -> bool {
-        let within = |mask: u128| (z & mask) >= (self.min & mask) && (z & mask) <= (self.max & mask);
+        let within =
+            |mask: u128| (z & mask) >= (self.min & mask) && (z & mask) <= (self.max & mask);
         within(KEY_BITS) && within(TIME_BITS)
     }
 
@@ -168,7 +171,14 @@ mod tests {
 
     #[test]
     fn zorder_interleave_round_trips_and_orders_key_bits_first() {
-        for (k, t) in [(0, 0), (1, 0), (0, 1), (u64::MAX, 0), (0, u64::MAX), (0xDEAD_BEEF, 42)] {
+        for (k, t) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (u64::MAX, 0),
+            (0, u64::MAX),
+            (0xDEAD_BEEF, 42),
+        ] {
             assert_eq!(deinterleave(interleave(k, t)), (k, t));
         }
         assert_eq!(interleave(1, 0), 0b10);
@@ -180,7 +190,10 @@ mod tests {
     fn zorder_key_coordinate_preserves_byte_order() {
         let keys: [&[u8]; 6] = [b"", b"\x00", b"a", b"ab", b"abcdefgh", b"b"];
         for pair in keys.windows(2) {
-            assert!(key_coordinate(pair[0]) <= key_coordinate(pair[1]), "{pair:?}");
+            assert!(
+                key_coordinate(pair[0]) <= key_coordinate(pair[1]),
+                "{pair:?}"
+            );
         }
         assert_eq!(key_coordinate(b"abcdefgh"), key_coordinate(b"abcdefghZZZ"));
     }

@@ -3,12 +3,17 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use chronokv_morton::{interleave, key_coordinate, Extent, ExtentInfo, IntervalTable, TableSnapshot};
+use chronokv_morton::{
+    interleave, key_coordinate, Extent, ExtentInfo, IntervalTable, TableSnapshot,
+};
 
 fn info(id: u64, key_min: &[u8], key_max: &[u8], ts_min: u64, ts_max: u64) -> Arc<ExtentInfo> {
     Arc::new(ExtentInfo {
         id,
-        extent: Extent { offset: id * 4096, len: 4096 },
+        extent: Extent {
+            offset: id * 4096,
+            len: 4096,
+        },
         z_min: interleave(key_coordinate(key_min), ts_min),
         z_max: interleave(key_coordinate(key_max), ts_max),
         key_min: key_min.into(),
@@ -27,7 +32,10 @@ fn interval_table_prunes_extents_outside_the_query_box() {
     ]));
     let snapshot = table.load();
     let ids = |lo: &[u8], hi: &[u8], t0, t1| -> Vec<u64> {
-        let mut ids: Vec<u64> = snapshot.overlapping(Some(lo), Some(hi), t0, t1).map(|e| e.id).collect();
+        let mut ids: Vec<u64> = snapshot
+            .overlapping(Some(lo), Some(hi), t0, t1)
+            .map(|e| e.id)
+            .collect();
         ids.sort();
         ids
     };
@@ -39,7 +47,7 @@ fn interval_table_prunes_extents_outside_the_query_box() {
 
 #[test]
 fn interval_table_readers_see_whole_snapshots_during_concurrent_updates() {
-    let table = Arc::new(IntervalTable::new(TableSnapshot::default()));
+    let table: Arc<IntervalTable> = Arc::new(IntervalTable::new(TableSnapshot::default()));
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
         .map(|_| {
@@ -61,7 +69,12 @@ fn interval_table_readers_see_whole_snapshots_during_concurrent_updates() {
         .collect();
     for n in 1..=2_000u64 {
         table.update(|current| {
-            let removed: Vec<u64> = current.extents().iter().map(|e| e.id).filter(|&id| id + 1 < n).collect();
+            let removed: Vec<u64> = current
+                .extents()
+                .iter()
+                .map(|e| e.id)
+                .filter(|&id| id + 1 < n)
+                .collect();
             current.with_changes(&[info(n, b"a", b"b", n, n)], &removed)
         });
     }

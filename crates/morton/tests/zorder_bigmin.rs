@@ -33,13 +33,24 @@ fn zorder_bigmin_matches_brute_force_on_every_rectangle_and_code() {
             assert_eq!(rect.prev_at_or_before(z), prev, "prev z={z} rect={r:?}");
             if !in_rect(z, r) && z > rect.min && z < rect.max {
                 // Outside the rectangle but within its code range: the cases BIGMIN/LITMAX solve.
-                assert_eq!(bigmin(z, rect.min, rect.max), members.iter().copied().find(|&m| m > z), "bigmin z={z} rect={r:?}");
-                assert_eq!(litmax(z, rect.min, rect.max), members.iter().rev().copied().find(|&m| m < z), "litmax z={z} rect={r:?}");
+                assert_eq!(
+                    bigmin(z, rect.min, rect.max),
+                    members.iter().copied().find(|&m| m > z),
+                    "bigmin z={z} rect={r:?}"
+                );
+                assert_eq!(
+                    litmax(z, rect.min, rect.max),
+                    members.iter().rev().copied().find(|&m| m < z),
+                    "litmax z={z} rect={r:?}"
+                );
                 checked += 1;
             }
         }
     }
-    assert!(checked > 100_000, "only {checked} outside-rectangle cases were checked");
+    assert!(
+        checked > 100_000,
+        "only {checked} outside-rectangle cases were checked"
+    );
 }
 
 #[test]

@@ -28,7 +28,10 @@ pub fn count(what: &str, value: f64) -> Result<usize> {
     if value.is_finite() && value >= 0.0 && value.fract() == 0.0 {
         Ok(value.min(usize::MAX as f64) as usize)
     } else {
-        Err(coded(INVALID_ARGUMENT, format!("{what} must be a non-negative integer, got {value}")))
+        Err(coded(
+            INVALID_ARGUMENT,
+            format!("{what} must be a non-negative integer, got {value}"),
+        ))
     }
 }
 
@@ -68,7 +71,11 @@ pub fn bound(
 }
 
 /// The operations of a batch or a transaction: keys[i] gets values[i], a null value deletes.
-pub fn ops<'a>(what: &str, keys: &'a [Buffer], values: &'a [Option<Buffer>]) -> Result<Vec<Op<'a>>> {
+pub fn ops<'a>(
+    what: &str,
+    keys: &'a [Buffer],
+    values: &'a [Option<Buffer>],
+) -> Result<Vec<Op<'a>>> {
     if keys.len() != values.len() {
         return Err(coded(
             INVALID_ARGUMENT,

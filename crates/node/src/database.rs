@@ -1,15 +1,22 @@
 //! `NativeDatabase`: one handle on a (possibly shared) engine.
 
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;
 
-use chronokv_engine::{self as engine, HistoryOptions, Op, RangeCursor, RangeOptions};
+use chronokv_engine::{
+    self as engine, ChangesCursor, ChangesOptions, HistoryOptions, Op, RangeCursor, RangeOptions,
+    Retention,
+};
 use napi::bindgen_prelude::{AsyncTask, Buffer, BufferSlice, External};
 use napi::Env;
 use napi_derive::napi;
 
+use crate::changes::NativeChangesCursor;
 use crate::convert::{bound, count, durability, ops, optional_timestamp, timestamp, ts_to_js};
 use crate::errors::{from_engine, from_napi, guard, Result};
+use crate::maintenance::{Compact, Flush};
+use crate::pin::NativeSnapshotPin;
 use crate::range::NativeRangeCursor;
 use crate::wait::WaitDurable;
 
@@ -18,6 +25,20 @@ pub struct NativeOpenOptions {
     pub durability: String,
     pub create_if_missing: bool,
     pub read_only: bool,
+    /// Bytes; absent = the engine's default.
+    pub memtable_bytes: Option<f64>,
+    /// Retention window in milliseconds; absent = keep every version.
+    pub retention_max_age_ms: Option<f64>,
+    pub retention_min_versions: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeChangesOptions {
+    pub gte: Option<Buffer>,
+    pub lt: Option<Buffer>,
+    pub since: Option<f64>,
+    pub until: Option<f64>,
+    pub limit: Option<f64>,
 }
 
 #[napi(object)]
@@ -50,6 +71,18 @@ pub struct NativeStats {
     pub keys: f64,
     pub versions: f64,
     pub memtable_bytes: f64,
+    pub memtables: f64,
+    pub extents: f64,
+    pub extent_blocks: f64,
+    pub extent_bytes: f64,
+    pub data_file_bytes: f64,
+    pub blocks_read: f64,
+    pub blocks_skipped: f64,
+    pub flushes: f64,
+    pub compactions: f64,
+    pub versions_collected: f64,
+    pub retention_horizon: f64,
+    pub pins: f64,
     pub wal_bytes: f64,
     pub now: f64,
 }
@@ -65,14 +98,34 @@ impl NativeDatabase {
     #[napi(factory)]
     pub fn open(path: String, options: NativeOpenOptions) -> Result<NativeDatabase> {
         guard(|| {
+            let defaults = engine::Options::default();
+            let retention = match options.retention_max_age_ms {
+                Some(ms) => Some(Retention {
+                    max_age_us: timestamp("retention.maxAgeMs", ms)?.saturating_mul(1000),
+                    min_versions: options
+                        .retention_min_versions
+                        .map(|n| count("retention.minVersions", n))
+                        .transpose()?
+                        .unwrap_or(1),
+                }),
+                None => None,
+            };
             let options = engine::Options {
                 durability: durability(&options.durability)?,
                 create_if_missing: options.create_if_missing,
                 read_only: options.read_only,
-                ..engine::Options::default()
+                memtable_bytes: options
+                    .memtable_bytes
+                    .map(|b| count("memtableBytes", b))
+                    .transpose()?
+                    .unwrap_or(defaults.memtable_bytes),
+                retention,
+                ..defaults
             };
             let handle = engine::open(Path::new(&path), &options).map_err(from_engine)?;
-            Ok(NativeDatabase { handle: Arc::new(handle) })
+            Ok(NativeDatabase {
+                handle: Arc::new(handle),
+            })
         })
     }
 
@@ -95,7 +148,9 @@ impl NativeDatabase {
             let at = optional_timestamp("at", at)?;
             let db = self.handle.db().map_err(from_engine)?;
             db.get_with(&key, at, |found| {
-                found.map(|(_, value)| BufferSlice::copy_from(env, value)).transpose()
+                found
+                    .map(|(_, value)| BufferSlice::copy_from(env, value))
+                    .transpose()
             })
             .map_err(from_engine)?
             .map_err(from_napi)
@@ -108,7 +163,10 @@ impl NativeDatabase {
             let at = optional_timestamp("at", at)?;
             let db = self.handle.db().map_err(from_engine)?;
             db.get_with(&key, at, |found| {
-                found.map(|(ts, value)| NativeEntry { ts: ts_to_js(ts), value: value.to_vec().into() })
+                found.map(|(ts, value)| NativeEntry {
+                    ts: ts_to_js(ts),
+                    value: value.to_vec().into(),
+                })
             })
             .map_err(from_engine)
         })
@@ -119,7 +177,8 @@ impl NativeDatabase {
         guard(|| {
             let at = optional_timestamp("at", at)?;
             let db = self.handle.db().map_err(from_engine)?;
-            db.get_with(&key, at, |found| found.is_some()).map_err(from_engine)
+            db.get_with(&key, at, |found| found.is_some())
+                .map_err(from_engine)
         })
     }
 
@@ -132,8 +191,10 @@ impl NativeDatabase {
             let at = Some(at.unwrap_or_else(|| db.now()).min(db.now()));
             keys.iter()
                 .map(|key| {
-                    db.get_with(key, at, |found| found.map(|(_, value)| value.to_vec().into()))
-                        .map_err(from_engine)
+                    db.get_with(key, at, |found| {
+                        found.map(|(_, value)| value.to_vec().into())
+                    })
+                    .map_err(from_engine)
                 })
                 .collect()
         })
@@ -142,7 +203,12 @@ impl NativeDatabase {
     /// Logs and applies a put; returns its commit timestamp (visible once waitDurable resolves).
     #[napi]
     pub fn put(&self, key: BufferSlice, value: BufferSlice) -> Result<f64> {
-        guard(|| self.write(&[Op::Put { key: &key, value: &value }]))
+        guard(|| {
+            self.write(&[Op::Put {
+                key: &key,
+                value: &value,
+            }])
+        })
     }
 
     #[napi]
@@ -223,16 +289,84 @@ impl NativeDatabase {
         })
     }
 
+    /// A cursor over every version with a key in [gte, lt) and since <= ts < until.
+    #[napi]
+    pub fn changes(&self, options: NativeChangesOptions) -> Result<NativeChangesCursor> {
+        guard(|| {
+            let options = ChangesOptions {
+                lower: options
+                    .gte
+                    .map_or(Bound::Unbounded, |k| Bound::Included(k.to_vec())),
+                upper: options
+                    .lt
+                    .map_or(Bound::Unbounded, |k| Bound::Excluded(k.to_vec())),
+                since: optional_timestamp("since", options.since)?,
+                until: optional_timestamp("until", options.until)?,
+                limit: options.limit.map(|l| count("limit", l)).transpose()?,
+            };
+            let db = self.handle.db().map_err(from_engine)?;
+            let cursor = ChangesCursor::new(db.clone(), options).map_err(from_engine)?;
+            Ok(NativeChangesCursor::new(cursor))
+        })
+    }
+
+    /// Pins `at` (default: now) against retention until the pin is released.
+    #[napi]
+    pub fn pin(&self, at: Option<f64>) -> Result<NativeSnapshotPin> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            Ok(NativeSnapshotPin::new(db.pin(at).map_err(from_engine)?))
+        })
+    }
+
+    /// Writes every memtable to extents.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn flush(&self) -> Result<AsyncTask<Flush>> {
+        guard(|| {
+            Ok(AsyncTask::new(Flush::new(
+                self.handle.writable().map_err(from_engine)?.clone(),
+            )))
+        })
+    }
+
+    /// Flushes, merges every extent and applies retention.
+    #[napi(ts_return_type = "Promise<NativeCompactStats>")]
+    pub fn compact(&self) -> Result<AsyncTask<Compact>> {
+        guard(|| {
+            Ok(AsyncTask::new(Compact::new(
+                self.handle.writable().map_err(from_engine)?.clone(),
+            )))
+        })
+    }
+
     #[napi]
     pub fn stats(&self) -> Result<NativeStats> {
         guard(|| {
-            let stats = self.handle.db().map_err(from_engine)?.stats().map_err(from_engine)?;
+            let s = self
+                .handle
+                .db()
+                .map_err(from_engine)?
+                .stats()
+                .map_err(from_engine)?;
             Ok(NativeStats {
-                keys: stats.keys as f64,
-                versions: stats.versions as f64,
-                memtable_bytes: stats.memtable_bytes as f64,
-                wal_bytes: stats.wal_bytes as f64,
-                now: ts_to_js(stats.now),
+                keys: s.keys as f64,
+                versions: s.versions as f64,
+                memtable_bytes: s.memtable_bytes as f64,
+                memtables: s.memtables as f64,
+                extents: s.extents as f64,
+                extent_blocks: s.extent_blocks as f64,
+                extent_bytes: s.extent_bytes as f64,
+                data_file_bytes: s.data_file_bytes as f64,
+                blocks_read: s.blocks_read as f64,
+                blocks_skipped: s.blocks_skipped as f64,
+                flushes: s.flushes as f64,
+                compactions: s.compactions as f64,
+                versions_collected: s.versions_collected as f64,
+                retention_horizon: ts_to_js(s.retention_horizon),
+                pins: s.pins as f64,
+                wal_bytes: s.wal_bytes as f64,
+                now: ts_to_js(s.now),
             })
         })
     }

@@ -63,6 +63,9 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        Err(coded(INTERNAL, format!("internal error (please report): {what}")))
+        Err(coded(
+            INTERNAL,
+            format!("internal error (please report): {what}"),
+        ))
     })
 }

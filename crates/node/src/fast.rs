@@ -24,7 +24,13 @@ const TS_BYTES: usize = 8;
 
 fn key_prefix<'a>(key: &'a BufferSlice, key_len: u32) -> Result<&'a [u8]> {
     key.get(..key_len as usize).ok_or_else(|| {
-        coded(INVALID_ARGUMENT, format!("key length {key_len} exceeds its buffer of {} bytes", key.len()))
+        coded(
+            INVALID_ARGUMENT,
+            format!(
+                "key length {key_len} exceeds its buffer of {} bytes",
+                key.len()
+            ),
+        )
     })
 }
 
@@ -60,23 +66,36 @@ pub fn get_into(
 
 /// True when `key[..keyLen]` has a live value at `at`.
 #[napi]
-pub fn has_key(handle: &External<Arc<Handle>>, key: BufferSlice, key_len: u32, at: Option<f64>) -> Result<bool> {
+pub fn has_key(
+    handle: &External<Arc<Handle>>,
+    key: BufferSlice,
+    key_len: u32,
+    at: Option<f64>,
+) -> Result<bool> {
     guard(|| {
         let at = optional_timestamp("at", at)?;
         let key = key_prefix(&key, key_len)?;
         let db = handle.db().map_err(from_engine)?;
-        db.get_with(key, at, |found| found.is_some()).map_err(from_engine)
+        db.get_with(key, at, |found| found.is_some())
+            .map_err(from_engine)
     })
 }
 
 /// Logs and applies a put of `key[..keyLen]`; returns its commit timestamp (visible once
 /// waitDurable resolves).
 #[napi]
-pub fn put_value(handle: &External<Arc<Handle>>, key: BufferSlice, key_len: u32, value: BufferSlice) -> Result<f64> {
+pub fn put_value(
+    handle: &External<Arc<Handle>>,
+    key: BufferSlice,
+    key_len: u32,
+    value: BufferSlice,
+) -> Result<f64> {
     guard(|| {
         let key = key_prefix(&key, key_len)?;
         let db = handle.writable().map_err(from_engine)?;
-        db.write(&[Op::Put { key, value: &value }]).map(ts_to_js).map_err(from_engine)
+        db.write(&[Op::Put { key, value: &value }])
+            .map(ts_to_js)
+            .map_err(from_engine)
     })
 }
 
@@ -86,6 +105,8 @@ pub fn delete_key(handle: &External<Arc<Handle>>, key: BufferSlice, key_len: u32
     guard(|| {
         let key = key_prefix(&key, key_len)?;
         let db = handle.writable().map_err(from_engine)?;
-        db.write(&[Op::Delete { key }]).map(ts_to_js).map_err(from_engine)
+        db.write(&[Op::Delete { key }])
+            .map(ts_to_js)
+            .map_err(from_engine)
     })
 }

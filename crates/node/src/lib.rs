@@ -12,15 +12,22 @@
 // napi objects hold JS references that have no useful Debug form.
 #![allow(missing_debug_implementations)]
 
+mod changes;
 mod convert;
 mod database;
 mod errors;
 mod fast;
+mod maintenance;
+mod pin;
 mod range;
+mod testing;
 mod transaction;
 mod wait;
 
+pub use changes::NativeChangesCursor;
 pub use database::NativeDatabase;
 pub use fast::{delete_key, get_into, has_key, put_value};
+pub use pin::NativeSnapshotPin;
 pub use range::NativeRangeCursor;
+pub use testing::crash_points;
 pub use transaction::commit_transaction;

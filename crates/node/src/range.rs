@@ -7,7 +7,6 @@ use crate::convert::{count, ts_to_js};
 use crate::errors::{from_engine, guard, Result};
 use napi::bindgen_prelude::Buffer;
 
-
 /// Bytes before each packed entry's key: key_len u32, ts f64, value_len u32.
 const PACKED_HEADER: usize = 4 + 8 + 4;
 
@@ -18,7 +17,9 @@ pub struct NativeRangeCursor {
 
 impl NativeRangeCursor {
     pub fn new(cursor: RangeCursor) -> Self {
-        NativeRangeCursor { cursor: Some(cursor) }
+        NativeRangeCursor {
+            cursor: Some(cursor),
+        }
     }
 }
 

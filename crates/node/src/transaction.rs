@@ -40,15 +40,35 @@ pub fn commit_transaction(
         let read_ts = timestamp("readTs", read_ts)?;
         let ranges: Vec<OwnedKeyRange> = read_ranges
             .into_iter()
-            .map(|r| Ok((bound("gt", r.gt, "gte", r.gte)?, bound("lt", r.lt, "lte", r.lte)?)))
+            .map(|r| {
+                Ok((
+                    bound("gt", r.gt, "gte", r.gte)?,
+                    bound("lt", r.lt, "lte", r.lte)?,
+                ))
+            })
             .collect::<Result<_>>()?;
         let validation = Validation {
             read_ts,
             read_keys: read_keys.iter().map(|k| &k[..]).collect(),
-            read_ranges: ranges.iter().map(|(lo, hi)| (lo.as_ref().map(Vec::as_slice), hi.as_ref().map(Vec::as_slice))).collect(),
+            read_ranges: ranges
+                .iter()
+                .map(|(lo, hi)| {
+                    (
+                        lo.as_ref().map(Vec::as_slice),
+                        hi.as_ref().map(Vec::as_slice),
+                    )
+                })
+                .collect(),
         };
         let ops = ops("transaction", &keys, &values)?;
-        let db = if ops.is_empty() { handle.db() } else { handle.writable() }.map_err(from_engine)?;
-        db.write_transaction(&ops, &validation).map(ts_to_js).map_err(from_engine)
+        let db = if ops.is_empty() {
+            handle.db()
+        } else {
+            handle.writable()
+        }
+        .map_err(from_engine)?;
+        db.write_transaction(&ops, &validation)
+            .map(ts_to_js)
+            .map_err(from_engine)
     })
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::SegQueue;
 
+use crate::checkpoint::{Sealed, SealedSegment};
 use crate::format::{encode_record, encode_seal, HEADER_LEN, SEGMENT_HEADER_LEN};
 use crate::options::{Durability, WalOptions, WalStats};
 use crate::segment::{segment_size, Prep, Segment};
@@ -42,15 +43,23 @@ pub(crate) struct Shared {
     /// Waiters sleep on `waiters_cv` under this lock; never held across I/O.
     pub waiters: Mutex<()>,
     pub waiters_cv: Condvar,
-    /// Bytes of the commit records in the log (see `Wal::bytes`).
+    /// Bytes of the commit records in the log (see `Wal::bytes`): added by the flusher after
+    /// it wrote them, subtracted by checkpoints that remove them.
     pub bytes: AtomicU64,
+    /// The sealed segments on disk, oldest first (see `crate::checkpoint`). Never held across
+    /// I/O.
+    pub sealed: Mutex<Sealed>,
+    /// The highest index of a segment whose first record is durable (0: none known). Raised by
+    /// the flusher after a sync; a checkpoint keeps the newest sealed segment until this
+    /// passes it.
+    pub first_durable: AtomicU64,
     pub syncs: AtomicU64,
     pub batches: AtomicU64,
     pub records: AtomicU64,
 }
 
 impl Shared {
-    pub(crate) fn new(last_seq: u64, bytes: u64) -> Self {
+    pub(crate) fn new(last_seq: u64, bytes: u64, sealed: Sealed, first_durable: u64) -> Self {
         Shared {
             queue: SegQueue::new(),
             acked: AtomicU64::new(last_seq),
@@ -62,6 +71,8 @@ impl Shared {
             waiters: Mutex::new(()),
             waiters_cv: Condvar::new(),
             bytes: AtomicU64::new(bytes),
+            sealed: Mutex::new(sealed),
+            first_durable: AtomicU64::new(first_durable),
             syncs: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             records: AtomicU64::new(0),
@@ -119,6 +130,10 @@ pub(crate) struct Flusher {
     seg: Segment,
     /// Where the next write goes in `seg`.
     pos: u64,
+    /// Bytes of the commit records in `seg` (written, or encoded in `buf`).
+    seg_bytes: u64,
+    /// Bytes of commit records encoded or written but not yet added to `shared.bytes`.
+    unpublished: u64,
     durability: Durability,
     sync_interval: Duration,
     max_batch_bytes: usize,
@@ -141,6 +156,8 @@ pub(crate) struct Tail {
     pub pos: u64,
     /// The last recovered seq; recovery synced everything up to it.
     pub last_seq: u64,
+    /// Bytes of the commit records recovered in `seg`.
+    pub bytes: u64,
 }
 
 impl Flusher {
@@ -150,6 +167,8 @@ impl Flusher {
             prep,
             seg: tail.seg,
             pos: tail.pos,
+            seg_bytes: tail.bytes,
+            unpublished: 0,
             durability: opts.durability,
             sync_interval: opts.sync_interval,
             max_batch_bytes: opts.max_batch_bytes.max(1),
@@ -220,7 +239,6 @@ impl Flusher {
     fn flush_batch(&mut self) -> Result<bool, String> {
         self.buf.clear();
         let mut count = 0u64;
-        let mut bytes = 0u64;
         let mut last = self.written_seq;
         while self.buf.len() < self.max_batch_bytes {
             let Some(record) = self.shared.queue.pop() else {
@@ -240,7 +258,8 @@ impl Flusher {
                 .map_err(|e| e.to_string())?;
             last = record.seq;
             count += 1;
-            bytes += need;
+            self.seg_bytes += need;
+            self.unpublished += need;
         }
         if count == 0 {
             return Ok(false);
@@ -248,8 +267,8 @@ impl Flusher {
 
         self.write_buf()?;
         self.written_seq = last;
+        self.publish_bytes();
         // Relaxed: statistics only; nothing is published through them.
-        self.shared.bytes.fetch_add(bytes, Ordering::Relaxed);
         self.shared.batches.fetch_add(1, Ordering::Relaxed);
         self.shared.records.fetch_add(count, Ordering::Relaxed);
         if self.durability == Durability::Sync {
@@ -280,7 +299,8 @@ impl Flusher {
     /// 1. take the next segment, so that it exists durably before anything points at it;
     /// 2. write what is buffered plus a seal into the current segment and sync it (in every
     ///    durability mode, so that every sealed segment is durable);
-    /// 3. continue in the next segment and ask the helper for the one after it.
+    /// 3. remember the sealed segment for checkpoints (see `crate::checkpoint`), continue in
+    ///    the next segment and ask the helper for the one after it.
     ///
     /// A record of `need` bytes that does not fit even an empty segment of the usual size gets a
     /// larger one; the segments passed on the way are sealed empty.
@@ -295,8 +315,18 @@ impl Flusher {
             self.write_buf()?;
             self.written_seq = last;
             self.sync()?;
+            // Counted before the segment can be found in `sealed`, so that a checkpoint that
+            // removes it never subtracts bytes not yet added.
+            self.publish_bytes();
+            lock(&self.shared.sealed).push_back(SealedSegment {
+                index: self.seg.index,
+                last_seq: last,
+                record_bytes: self.seg_bytes,
+                file_bytes: self.seg.capacity,
+            });
             self.seg = seg;
             self.pos = SEGMENT_HEADER_LEN as u64;
+            self.seg_bytes = 0;
             let mut following = segment_size(next + 1, self.segment_bytes);
             if !self.fits(need) {
                 following = following.max(required);
@@ -307,6 +337,15 @@ impl Flusher {
             }
             // Too small for this record: it is sealed empty on the next turn.
         }
+    }
+
+    /// Adds the bytes of the commit records written since the last call to `shared.bytes`.
+    fn publish_bytes(&mut self) {
+        // Relaxed: an informational figure; no memory is published through it.
+        self.shared
+            .bytes
+            .fetch_add(self.unpublished, Ordering::Relaxed);
+        self.unpublished = 0;
     }
 
     /// Writes `buf` at the current position and clears it.
@@ -338,6 +377,13 @@ impl Flusher {
         }
         self.synced_seq = self.written_seq;
         self.unsynced_since = None;
+        if self.pos > SEGMENT_HEADER_LEN as u64 {
+            // ORDERING: Release, pairs with the Acquire in `checkpoint::next_removable`: a
+            // checkpoint that sees this index sees a segment whose first record is durable.
+            self.shared
+                .first_durable
+                .fetch_max(self.seg.index, Ordering::Release);
+        }
         Ok(())
     }
 

@@ -43,7 +43,8 @@
 //!
 //! # Segments and rotation
 //!
-//! A log is a directory of segment files named `{index:020}.log`, numbered from 1 without gaps.
+//! A log is a directory of segment files named `{index:020}.log`, numbered without gaps from 1
+//! (or, once checkpoints removed the oldest, from the first one left).
 //! Segment 1 is 1 MiB (or [`WalOptions::segment_bytes`] if smaller); each next one doubles up to
 //! `segment_bytes` (default 64 MiB), so a fresh database costs a 1 MiB preallocation.
 //!
@@ -55,7 +56,39 @@
 //! after the last record, `fdatasync`s the segment (in every durability mode: a sealed segment
 //! is always durable), and continues in the next one. A record larger than a whole segment
 //! gets a segment of its own size (the segments skipped on the way are sealed empty).
-//! Deleting old segments belongs to checkpointing (a later change).
+//!
+//! # Checkpoints
+//!
+//! The engine moves records into its own durable files (extents, recorded in its manifest) and
+//! then calls [`Wal::checkpoint`] with the seq S up to which it has done so. The log removes,
+//! oldest first, every *sealed* segment whose seal names a seq <= S: its commits all have
+//! seq <= S. It remembers each sealed segment's index, seal seq and sizes: recovery lists the
+//! segments it walked through, the flusher adds each segment it seals (after the seal's
+//! `fdatasync`). The segment the flusher writes into and the spares after it are never removed.
+//! [`Wal::bytes`] drops by the bytes of the commit records removed.
+//!
+//! - *One directory sync per removal.* POSIX does not order unsynced directory operations, so
+//!   removing two segments and losing power could leave the newer removed and the older
+//!   present: a gap, which recovery must refuse (a missing segment in the middle of a log may
+//!   have held acknowledged records). Removing oldest first and syncing the directory after each
+//!   removal leaves at most one removal undecided at any time; either way the segments left are
+//!   numbered without gaps. Checkpoints are rare, so the extra syncs cost little.
+//! - *Recovery needs a durable first record.* It tells a torn tail from damage by comparing the
+//!   `synced` field of later records with the last good seq (see Recovery); the first segment
+//!   left must give that baseline. A sealed segment is durable as a whole, so its first record
+//!   (or, for a segment sealed empty, its seal, whose seq is then taken as the baseline) does.
+//!   The flusher's segment does only once a record in it is synced, so the newest sealed
+//!   segment is kept until then: otherwise a power loss could tear the flusher's first record
+//!   while keeping a later one whose `synced` names a seq of a removed segment, and recovery
+//!   would report corruption.
+//! - *Failures.* A failed removal or directory sync returns [`WalError::Io`] and does not
+//!   poison the log: the segments removed before it are gone, the others stay, and a later
+//!   checkpoint retries (a file already gone is taken as removed, and the directory synced).
+//!
+//! After a crash at any point of a checkpoint, recovery opens the log from the first segment
+//! left and replays every record with seq > S; some records <= S may be replayed too, and the
+//! engine skips them. Checkpoints are serialized with each other and run alongside appends and
+//! the flusher; they only touch sealed segments, which nothing writes any more.
 //!
 //! # Format (version 2)
 //!
@@ -98,10 +131,12 @@
 //!
 //! [`Wal::open`] checks every segment's header (a bad header, a missing segment in the
 //! sequence, or a seal on the last segment is [`WalError::Corruption`]) and replays records in
-//! order, following seals into the next segment. A record is intact when its header crc
-//! matches, its kind and reserved bytes are known, its length is within [`MAX_RECORD_LEN`] and
-//! within the file, its seq is greater than the previous record's (a seal's equals it), and its
-//! payload crc matches. Checking the header crc first means a record's length is never trusted,
+//! order from the first segment present, following seals into the next segment. A record is
+//! intact when its header crc matches, its kind and reserved bytes are known, its length is
+//! within [`MAX_RECORD_LEN`] and within the file, its seq is greater than the previous
+//! record's (a seal's equals it; a seal that opens a log whose earlier segments a checkpoint
+//! removed is taken as it is, and its seq counts as the previous one), and its payload crc
+//! matches. Checking the header crc first means a record's length is never trusted,
 //! so nothing is allocated from an unchecked length.
 //!
 //! The first record that is not intact, at position D, ends the replay. Usually D is simply
@@ -139,12 +174,19 @@
 //! All file access goes through the small [`Storage`] and [`LogFile`] traits, implemented for
 //! the real file system by [`FsStorage`]. [`sim::SimStorage`] (hidden; for tests) simulates
 //! power loss and injects faults through the same traits.
+//!
+//! The engine writes its data file through the same traits, and reads regions of it with
+//! [`Storage::map`] (a read-only memory map under [`FsStorage`], a copy otherwise: [`Mapped`])
+//! and frees them with [`Storage::punch_hole`].
 
-#![forbid(unsafe_code)]
+// One function maps files (`mapped::map_file`); everything else is safe code.
+#![deny(unsafe_code)]
 
+mod checkpoint;
 mod error;
 mod flusher;
 mod format;
+mod mapped;
 mod options;
 mod recovery;
 mod segment;
@@ -154,11 +196,13 @@ mod storage;
 mod sync;
 mod wal;
 
+pub use checkpoint::CheckpointStats;
 pub use error::WalError;
 pub use format::{
     encode_record, encode_seal, encode_segment_header, segment_file_name, FORMAT_VERSION,
     HEADER_LEN, MAX_RECORD_LEN, SEGMENT_HEADER_LEN,
 };
+pub use mapped::Mapped;
 pub use options::{Durability, WalOptions, WalStats};
 pub use storage::{FsStorage, LogFile, Storage};
 pub use wal::Wal;

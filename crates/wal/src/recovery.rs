@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::checkpoint::{Sealed, SealedSegment};
 use crate::error::WalError;
 use crate::flusher::Tail;
 use crate::format::{
@@ -27,6 +28,8 @@ pub(crate) struct Recovered {
     pub tail: Tail,
     /// Empty segments after the tail, in index order, ready to be rotated into.
     pub spares: Vec<Segment>,
+    /// The segments before the tail (all sealed), oldest first.
+    pub sealed: Sealed,
     /// Bytes of the replayed commit records.
     pub bytes: u64,
 }
@@ -65,8 +68,10 @@ pub(crate) fn recover(
                 seg,
                 pos: SEGMENT_HEADER_LEN as u64,
                 last_seq: 0,
+                bytes: 0,
             },
             spares: Vec::new(),
+            sealed: Sealed::new(),
             bytes: 0,
         });
     }
@@ -92,6 +97,14 @@ pub(crate) fn recover(
     let mut window = Vec::new();
     let mut last_seq = 0;
     let mut bytes = 0;
+    let mut seg_bytes = 0;
+    let mut sealed = Sealed::new();
+    // Whether `last_seq` is the seq of the last record before the current position. It is at
+    // the start of segment 1. A checkpoint may have removed the segments before the first
+    // one left, and if that one was sealed empty (passed over by a record larger than a
+    // segment) its seal names the seq of a commit in a removed segment: that seal is taken as
+    // it is, and gives the baseline.
+    let mut anchored = segments[0].index == 1;
     let mut end = None;
     'segments: for i in 0..segments.len() {
         let last_segment = i + 1 == segments.len();
@@ -99,14 +112,23 @@ pub(crate) fn recover(
         let mut reader = Reader::new(seg, &mut window);
         let mut offset = SEGMENT_HEADER_LEN as u64;
         loop {
-            match reader.check(offset, Some(last_seq))? {
+            let checked = match reader.check(offset, anchored.then_some(last_seq))? {
+                Ok(header) if header.kind == Kind::Commit && header.seq == 0 => {
+                    // Unanchored, the seq was not compared; seqs start above 0 in any case.
+                    Err(BadRecord::SeqNotIncreasing { seq: 0, last: 0 })
+                }
+                checked => checked,
+            };
+            match checked {
                 Ok(header) if header.kind == Kind::Commit => {
                     let payload = reader.get(offset + HEADER_LEN as u64, header.len)?;
                     replay(header.seq, payload)?;
                     last_seq = header.seq;
+                    anchored = true;
                     let len = (HEADER_LEN + header.len) as u64;
                     offset += len;
                     bytes += len;
+                    seg_bytes += len;
                 }
                 Ok(_seal) if last_segment => {
                     return Err(WalError::Corruption {
@@ -118,7 +140,18 @@ pub(crate) fn recover(
                         ),
                     });
                 }
-                Ok(_seal) => continue 'segments,
+                Ok(seal) => {
+                    last_seq = seal.seq;
+                    anchored = true;
+                    sealed.push_back(SealedSegment {
+                        index: seg.index,
+                        last_seq,
+                        record_bytes: seg_bytes,
+                        file_bytes: seg.capacity,
+                    });
+                    seg_bytes = 0;
+                    continue 'segments;
+                }
                 Err(bad) => {
                     end = Some((i, offset, bad));
                     break 'segments;
@@ -193,8 +226,10 @@ pub(crate) fn recover(
             seg,
             pos: end_offset,
             last_seq,
+            bytes: seg_bytes,
         },
         spares,
+        sealed,
         bytes,
     })
 }

@@ -7,7 +7,8 @@
 //!
 //! - every synced byte and every synced directory entry;
 //! - a prefix of the unsynced directory operations (a created or renamed file whose directory
-//!   was not synced may vanish, a removed one may come back);
+//!   was not synced may vanish, a removed one may come back), or with
+//!   [`SimStorage::set_unordered_dir_ops`] any subset of them, as POSIX allows;
 //! - a seeded choice among the unsynced writes: none, all, a prefix, an arbitrary subset, or
 //!   every 512-byte sector of them kept, lost or torn (part old bytes, part new).
 //!
@@ -110,6 +111,9 @@ struct State {
     next_ino: Ino,
     writes: Vec<PendingWrite>,
     fault: Fault,
+    /// Whether a crash image may keep any subset of the unsynced directory operations (not
+    /// only a prefix).
+    unordered_dir_ops: bool,
     ops: u64,
     syncs: u64,
     /// What each sync was, in order: `"fdatasync <file>"` or `"sync_dir <dir>"`.
@@ -212,9 +216,17 @@ impl State {
     fn image(&self, seed: u64) -> State {
         let mut rng = Rng::new(seed);
         let mut names = self.durable_names.clone();
-        let keep_ops = rng.below(self.dir_ops.len() as u64 + 1) as usize;
-        for op in &self.dir_ops[..keep_ops] {
-            op.apply(&mut names);
+        if self.unordered_dir_ops {
+            for op in &self.dir_ops {
+                if rng.below(2) == 0 {
+                    op.apply(&mut names);
+                }
+            }
+        } else {
+            let keep_ops = rng.below(self.dir_ops.len() as u64 + 1) as usize;
+            for op in &self.dir_ops[..keep_ops] {
+                op.apply(&mut names);
+            }
         }
         let mut inodes: BTreeMap<Ino, Inode> = names
             .values()
@@ -262,6 +274,7 @@ impl State {
             names,
             inodes,
             next_ino: self.next_ino,
+            unordered_dir_ops: self.unordered_dir_ops,
             rng: Rng::new(seed ^ 0x5eed),
             ..State::default()
         }
@@ -330,6 +343,13 @@ impl SimStorage {
     /// Sets the fault to inject (operations and syncs are counted from creation).
     pub fn set_fault(&self, fault: Fault) {
         lock(&self.state).fault = fault;
+    }
+
+    /// Lets crash images keep any subset of the unsynced directory operations, not only a
+    /// prefix: a later removal may survive an earlier one, as POSIX allows. Off by default.
+    /// Kept by [`SimStorage::crash_image`] and [`SimStorage::restart`].
+    pub fn set_unordered_dir_ops(&self, unordered: bool) {
+        lock(&self.state).unordered_dir_ops = unordered;
     }
 
     /// Operations so far (every call on the storage or its files).
@@ -724,6 +744,26 @@ mod tests {
             assert_eq!(image.list_files(Path::new("/d")), vec!["final".to_owned()]);
             assert_eq!(image.read_file(Path::new("/d/final")).unwrap(), b"x");
         }
+    }
+
+    #[test]
+    fn sim_unordered_dir_ops_may_keep_a_later_removal_alone() {
+        let storage = SimStorage::new(6);
+        storage.create_dir_all(Path::new("/d")).unwrap();
+        drop(file(&storage, "/d/1"));
+        drop(file(&storage, "/d/2"));
+        storage.sync_dir(Path::new("/d")).unwrap();
+        storage.remove(Path::new("/d/1")).unwrap();
+        storage.remove(Path::new("/d/2")).unwrap();
+        let seen = |storage: &SimStorage| {
+            (0..100)
+                .map(|seed| storage.crash_image(seed).list_files(Path::new("/d")))
+                .collect::<BTreeSet<_>>()
+        };
+        let only_first = vec!["1".to_owned()];
+        assert!(!seen(&storage).contains(&only_first), "prefixes only");
+        storage.set_unordered_dir_ops(true);
+        assert!(seen(&storage).contains(&only_first));
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //!
 //! The log touches files only through these traits so that tests can inject faults (a failing
 //! `fdatasync`, a short write) or simulate a power loss (see [`crate::sim`]) without touching the
-//! real disk.
+//! real disk. The engine writes its data file through them too, for the same reason, and reads
+//! it back through [`Storage::map`].
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::Path;
+
+use crate::mapped::{map_file, Mapped};
 
 /// One open segment file. Reads and writes are positional.
 pub trait LogFile: Send + fmt::Debug {
@@ -49,6 +52,51 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn remove(&self, path: &Path) -> io::Result<()>;
     /// Makes the directory's entries (created, removed, renamed files) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// The `len` bytes of the file at `path` from `offset`, read-only. Fails with
+    /// [`io::ErrorKind::UnexpectedEof`] if the file ends before `offset + len`.
+    ///
+    /// The region must not be written while the result is alive (a memory map would show the
+    /// change, or worse). The default opens the file through [`Storage::open`] and reads the
+    /// region into memory; [`FsStorage`] maps it.
+    fn map(&self, path: &Path, offset: u64, len: u64) -> io::Result<Mapped> {
+        let mut file = self.open(path)?;
+        check_region(file.len()?, offset, len)?;
+        let mut bytes = vec![0u8; region_len(len)?];
+        file.read_exact_at(offset, &mut bytes)?;
+        Ok(Mapped::from(bytes))
+    }
+
+    /// Gives the disk space of `len` bytes from `offset` back to the file system without
+    /// changing the file's length, where the file system can (compaction frees extents this
+    /// way). What a read of the region returns afterwards is unspecified (zeros on Linux, the
+    /// old bytes where nothing was done), and a power loss before the next
+    /// [`LogFile::sync_data`] may undo it. The default does nothing.
+    fn punch_hole(&self, path: &Path, offset: u64, len: u64) -> io::Result<()> {
+        let _ = (path, offset, len);
+        Ok(())
+    }
+}
+
+/// Fails with `UnexpectedEof` unless a file of `file_len` bytes holds `offset..offset + len`.
+fn check_region(file_len: u64, offset: u64, len: u64) -> io::Result<()> {
+    match offset.checked_add(len) {
+        Some(end) if end <= file_len => Ok(()),
+        _ => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("region {offset}+{len} lies past the end of the file ({file_len} bytes)"),
+        )),
+    }
+}
+
+/// `len` as a buffer length.
+fn region_len(len: u64) -> io::Result<usize> {
+    usize::try_from(len).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("a region of {len} bytes does not fit in memory"),
+        )
+    })
 }
 
 /// The real file system through `std::fs`.
@@ -117,6 +165,44 @@ impl Storage for FsStorage {
     fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
         // Directories cannot be opened as files here; NTFS journals directory entries itself.
         Ok(())
+    }
+
+    /// A read-only memory map of exactly the region (any offset: see `map_file`).
+    fn map(&self, path: &Path, offset: u64, len: u64) -> io::Result<Mapped> {
+        let file = File::open(path)?;
+        // Checked before mapping: touching a mapped page past the end of the file raises
+        // SIGBUS, which would kill the process instead of reporting a truncated file.
+        check_region(file.metadata()?.len(), offset, len)?;
+        let len = region_len(len)?;
+        if len == 0 {
+            // mmap refuses empty maps.
+            return Ok(Mapped::from(Vec::new()));
+        }
+        map_file(&file, offset, len)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn punch_hole(&self, path: &Path, offset: u64, len: u64) -> io::Result<()> {
+        use rustix::fs::{fallocate, FallocateFlags};
+        use rustix::io::Errno;
+
+        if len == 0 {
+            // fallocate rejects an empty range with EINVAL; there is nothing to free.
+            return Ok(());
+        }
+        let file = OpenOptions::new().write(true).open(path)?;
+        match fallocate(
+            &file,
+            FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+            offset,
+            len,
+        ) {
+            Ok(()) => Ok(()),
+            // The file system cannot punch holes: the space stays allocated, which only costs
+            // disk space until the region is reused.
+            Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -1,16 +1,18 @@
-//! The [`Wal`] handle: open, append, wait, close.
+//! The [`Wal`] handle: open, append, wait, checkpoint, close.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle, Thread};
 
+use crate::checkpoint::{checkpoint, CheckpointStats};
 use crate::error::WalError;
 use crate::flusher::{Flusher, Pending, Shared};
-use crate::format::MAX_RECORD_LEN;
+use crate::format::{MAX_RECORD_LEN, SEGMENT_HEADER_LEN};
 use crate::options::{Durability, WalOptions, WalStats};
 use crate::recovery::recover;
 use crate::segment::{segment_size, Prep};
+use crate::storage::Storage;
 use crate::sync::{lock, Mutex, Ordering};
 
 /// A write-ahead log with group commit. See the crate docs for the protocol.
@@ -21,6 +23,9 @@ pub struct Wal {
     /// The flusher and the segment helper threads, taken (and joined) by the first `close`.
     handle: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
     prep: Arc<Prep>,
+    storage: Arc<dyn Storage>,
+    /// Serializes checkpoints (held across their I/O; nothing else takes it).
+    checkpointing: Mutex<()>,
     dir: PathBuf,
     durability: Durability,
 }
@@ -49,9 +54,24 @@ impl Wal {
         let storage = Arc::clone(&opts.storage);
         let recovered = recover(&*storage, dir, opts.segment_bytes, replay)?;
         let tail_index = recovered.tail.seg.index;
-        let shared = Arc::new(Shared::new(recovered.tail.last_seq, recovered.bytes));
+        // Recovery synced the tail: if it holds a record, its first record is durable.
+        let first_durable = if recovered.tail.pos > SEGMENT_HEADER_LEN as u64 {
+            tail_index
+        } else {
+            0
+        };
+        let shared = Arc::new(Shared::new(
+            recovered.tail.last_seq,
+            recovered.bytes,
+            recovered.sealed,
+            first_durable,
+        ));
         let no_spare = recovered.spares.is_empty();
-        let prep = Arc::new(Prep::new(storage, dir.to_owned(), recovered.spares));
+        let prep = Arc::new(Prep::new(
+            Arc::clone(&storage),
+            dir.to_owned(),
+            recovered.spares,
+        ));
         if no_spare {
             prep.request(
                 tail_index + 1,
@@ -92,6 +112,8 @@ impl Wal {
             flusher,
             handle: Mutex::new(Some((handle, helper))),
             prep,
+            storage,
+            checkpointing: Mutex::new(()),
             dir: dir.to_owned(),
             durability: opts.durability,
         })
@@ -176,19 +198,41 @@ impl Wal {
         }
     }
 
-    /// Highest seq acknowledged under the durability mode; after open, the highest replayed
-    /// seq (0 if none). Only moves forward, and only after the record is written (and synced
-    /// under [`Durability::Sync`]).
+    /// Highest seq acknowledged under the durability mode; after open, the highest recovered
+    /// seq (0 if none; when checkpoints left only a segment sealed empty, the seq its seal
+    /// names). Only moves forward, and only after the record is written (and synced under
+    /// [`Durability::Sync`]).
     pub fn acked(&self) -> u64 {
         // ORDERING: Acquire, pairs with the flusher's Release store after the write (and sync).
         self.shared.acked.load(Ordering::Acquire)
     }
 
     /// Logical size of the log: bytes of the commit records (headers and payloads) recovered
-    /// plus those written since. Segment headers, seals and preallocated space are not counted.
+    /// plus those written since, minus those in segments removed by [`Wal::checkpoint`].
+    /// Segment headers, seals and preallocated space are not counted.
     pub fn bytes(&self) -> u64 {
         // Relaxed: an informational figure; no memory is published through it.
         self.shared.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Removes, oldest first, the sealed segments whose every record has a seq `<= seq`: the
+    /// caller has made those records durable elsewhere and never needs them replayed again.
+    /// Returns what was removed. See the crate docs, Checkpoints.
+    ///
+    /// Never removes the segment the flusher writes into or a spare after it, and keeps the
+    /// newest sealed segment until a record in the segment after it is synced (recovery needs
+    /// a durable record to start from). A later [`Wal::open`] replays every record `> seq`,
+    /// and may replay some records `<= seq` too (the caller skips them).
+    ///
+    /// Safe to call from any thread while appends and the flusher run; concurrent checkpoints
+    /// are serialized. It works on a poisoned or closed log too (sealed segments are durable).
+    ///
+    /// Fails with [`WalError::Io`] if removing a segment or syncing the directory fails. The
+    /// log stays consistent and usable (the failure does not poison it): the segments removed
+    /// before the failure are gone, the rest stay, and a later checkpoint retries.
+    pub fn checkpoint(&self, seq: u64) -> Result<CheckpointStats, WalError> {
+        let _serialized = lock(&self.checkpointing);
+        checkpoint(&self.shared, &*self.storage, &self.dir, seq)
     }
 
     /// Flusher counters: syncs, batches, records.

@@ -153,7 +153,10 @@ fn flusher_group_commit_sync_rates() {
         );
         assert_eq!(wal.acked(), total);
         if threads > 1 {
-            assert!(stats.syncs < total, "{threads} writers never shared a sync: {stats:?}");
+            assert!(
+                stats.syncs < total,
+                "{threads} writers never shared a sync: {stats:?}"
+            );
         }
     }
 }

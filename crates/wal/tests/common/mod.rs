@@ -7,8 +7,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread;
+use std::sync::{Arc, Mutex};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chronokv_wal::{
@@ -170,6 +170,11 @@ pub fn assert_zeros_from(bytes: &[u8], from: u64, ctx: &str) {
 pub struct Faults {
     pub fail_sync: AtomicBool,
     pub fail_write: AtomicBool,
+    /// Fails `Storage::remove` of segment files (`.log`; the helper's `.tmp` files still go).
+    pub fail_remove: AtomicBool,
+    /// Fails `Storage::sync_dir` when called from this thread (so that the segment helper's
+    /// directory syncs keep working).
+    pub fail_sync_dir_on: Mutex<Option<ThreadId>>,
     pub syncs: AtomicU64,
     pub failed_syncs: AtomicU64,
     pub writes: AtomicU64,
@@ -244,10 +249,51 @@ impl Storage for FaultStorage {
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
+        // Relaxed: a test switch, set before the call that should fail.
+        if self.faults.fail_remove.load(Ordering::Relaxed)
+            && path.extension().is_some_and(|e| e == "log")
+        {
+            return Err(io::Error::other("injected remove failure"));
+        }
         FsStorage.remove(path)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        if *self.faults.fail_sync_dir_on.lock().unwrap() == Some(thread::current().id()) {
+            return Err(io::Error::other("injected directory sync failure"));
+        }
         FsStorage.sync_dir(dir)
     }
+}
+
+/// The indices of the segment files in `dir` (`.log` only), sorted.
+pub fn segment_indices(dir: &Path) -> Vec<u64> {
+    let mut indices: Vec<u64> = fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().ok()?;
+            name.strip_suffix(".log")?.parse().ok()
+        })
+        .collect();
+    indices.sort_unstable();
+    indices
+}
+
+/// What a segment file holds, read by walking its (intact) records: the seqs of its commits
+/// and, if it is sealed, its seal's seq.
+pub fn segment_contents(bytes: &[u8]) -> (Vec<u64>, Option<u64>) {
+    let mut seqs = Vec::new();
+    let mut offset = SEGMENT_HEADER_LEN;
+    while offset + HEADER_LEN <= bytes.len() {
+        let header = &bytes[offset..offset + HEADER_LEN];
+        let len = u32::from_le_bytes(header[0..4].try_into().unwrap()) as usize;
+        let seq = u64::from_le_bytes(header[8..16].try_into().unwrap());
+        match header[4] {
+            1 => seqs.push(seq),
+            2 => return (seqs, Some(seq)),
+            _ => break,
+        }
+        offset += HEADER_LEN + len;
+    }
+    (seqs, None)
 }
