@@ -82,6 +82,28 @@ function asOfReads(db: ChronoDatabase, args: Args, stamps: number[], seed: numbe
   return { rates, median: median(rates) }
 }
 
+/** The same reads through getMany: 100 keys per call, each call at its own random time. */
+function asOfGetMany(db: ChronoDatabase, args: Args, stamps: number[], seed: number): { rates: number[]; median: number } {
+  const next = rng(seed)
+  const first = stamps[0]!
+  const last = stamps[stamps.length - 1]!
+  const calls = Math.ceil(args.reads / 100)
+  const groups: Buffer[][] = []
+  const ats = new Float64Array(calls)
+  for (let c = 0; c < calls; c++) {
+    groups.push(Array.from({ length: 100 }, () => keyOf(Math.floor(next() * args.keys))))
+    ats[c] = first + Math.floor(next() * (last - first))
+  }
+  const rates: number[] = []
+  for (let round = 0; round < 4; round++) {
+    const started = process.hrtime.bigint()
+    for (let c = 0; c < calls; c++) db.getMany(groups[c]!, { at: ats[c]! })
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    if (round > 0) rates.push((calls * 100) / seconds)
+  }
+  return { rates, median: median(rates) }
+}
+
 interface Rectangle {
   versions: number
   ms: number
@@ -174,9 +196,17 @@ async function main(): Promise<void> {
     const phase = (name: string) => {
       const reads = asOfReads(db, args, stamps, 7)
       log(`${name}: as-of reads ${Math.round(reads.median)}/s (rounds ${reads.rates.map(Math.round).join(', ')})`)
+      const many = asOfGetMany(db, args, stamps, 11)
+      log(`${name}: as-of reads through getMany ${Math.round(many.median)}/s (rounds ${many.rates.map(Math.round).join(', ')})`)
       const rect = rectangle(db, args, stamps)
       log(`${name}: rectangle ${rect.versions} versions in ${rect.ms.toFixed(1)} ms, ${rect.blocksRead} of ${rect.blocks} blocks read`)
-      return { asOfReadsPerSecond: reads.median, asOfRates: reads.rates, rectangle: rect }
+      return {
+        asOfReadsPerSecond: reads.median,
+        asOfRates: reads.rates,
+        asOfGetManyPerSecond: many.median,
+        asOfGetManyRates: many.rates,
+        rectangle: rect,
+      }
     }
     result.flushed = phase('after load')
     if (args.fullScan) {

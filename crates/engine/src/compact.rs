@@ -21,10 +21,14 @@ use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::extents::LiveExtent;
 use crate::store::Store;
 use crate::{crash, flush, manifest_file, Result};
+
+/// How long `compact` waits for readers of the replaced view to move on before returning.
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
 
 /// About this many versions are merged in memory at a time.
 const CHUNK_VERSIONS: u64 = 64 * 1024;
@@ -136,9 +140,19 @@ pub(crate) fn compact(store: &Store, now: u64) -> Result<CompactStats> {
     for extent in &inputs {
         extent.retire();
     }
-    // Our own references go now; the replaced view goes with the epoch.
+    // Our own references go now; the replaced view goes with the epoch. Give the epoch a
+    // moment so that compact() returns with the disk space back in the common case; a cursor
+    // still iterating an old view keeps its extents (and their regions) until it is dropped.
     drop(inputs);
-    chronokv_morton::collect_garbage();
+    let deadline = Instant::now() + RELEASE_WAIT;
+    loop {
+        chronokv_morton::collect_garbage();
+        // ORDERING: Relaxed: a gauge, see `LiveExtent::retire`.
+        if store.data.retired_pending.load(Ordering::Relaxed) == 0 || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     // ORDERING: Relaxed (both): statistics only.
     store.compactions.fetch_add(1, Ordering::Relaxed);
     store

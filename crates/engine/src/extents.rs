@@ -14,7 +14,7 @@ use std::fmt;
 use std::io;
 use std::ops::{Bound, ControlFlow, Deref};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chronokv_extent::{ExtentReader, FormatError, ManifestExtent, ReadStats};
@@ -32,6 +32,9 @@ pub(crate) struct DataFile {
     pub(crate) allocator: ExtentAllocator,
     /// Blocks read and skipped by every query, for `stats()`.
     pub(crate) stats: ReadStats,
+    /// Extents retired by compaction whose regions are not yet given back (a view that lists
+    /// them is still alive: the epoch has not reclaimed it, or a cursor holds it).
+    pub(crate) retired_pending: AtomicUsize,
     /// Set when the engine closes. Views are reclaimed lazily (crossbeam-epoch), so a retired
     /// extent of a closed engine may be dropped after the directory was opened again and its
     /// region reused: from then on it must not touch the file. A mutex, not an atomic, so that
@@ -89,6 +92,7 @@ impl DataFile {
             storage,
             allocator: ExtentAllocator::new(data_end, free),
             stats: ReadStats::default(),
+            retired_pending: AtomicUsize::new(0),
             closed: Mutex::new(false),
         })
     }
@@ -313,7 +317,10 @@ impl LiveExtent {
     pub(crate) fn retire(&self) {
         // ORDERING: Relaxed: read only in Drop, which runs after every other access to `self`
         // (the last Arc's drop synchronizes with the others' drops).
-        self.release.retired.store(true, Ordering::Relaxed);
+        if !self.release.retired.swap(true, Ordering::Relaxed) {
+            // ORDERING: Relaxed: a gauge; `compact` polls it only to decide how long to wait.
+            self.data.retired_pending.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -321,6 +328,8 @@ impl Drop for Release {
     fn drop(&mut self) {
         // ORDERING: Relaxed, see `LiveExtent::retire`.
         if self.retired.load(Ordering::Relaxed) {
+            // ORDERING: Relaxed, see `LiveExtent::retire`.
+            self.data.retired_pending.fetch_sub(1, Ordering::Relaxed);
             let closed = self
                 .data
                 .closed

@@ -76,7 +76,9 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
     pub fn open(bytes: B) -> Result<Self, FormatError> {
         let blocks = index::decode(bytes.as_ref())?;
         let search = KeySearch::new(&blocks);
-        let verified = (0..blocks.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
+        let verified = (0..blocks.len().div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
         Ok(ExtentReader {
             bytes,
             blocks,

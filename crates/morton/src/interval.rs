@@ -220,3 +220,28 @@ impl<S> Drop for EpochCell<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod reclaim_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    struct Counted;
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn replaced_values_are_dropped_after_collect_garbage() {
+        let cell = EpochCell::new(Counted);
+        for _ in 0..5 {
+            cell.update(|_| Counted);
+        }
+        collect_garbage();
+        assert_eq!(DROPS.load(Ordering::Relaxed), 5);
+    }
+}
