@@ -216,6 +216,7 @@ impl<S> Drop for EpochCell<S> {
         // owned by the cell.
         unsafe {
             let guard = epoch::unprotected();
+            // ORDERING: Relaxed: `&mut self` is exclusive; no other thread can store to it.
             drop(self.current.load(Ordering::Relaxed, guard).into_owned());
         }
     }
@@ -231,6 +232,7 @@ mod reclaim_tests {
     struct Counted;
     impl Drop for Counted {
         fn drop(&mut self) {
+            // ORDERING: Relaxed: a counter read by the same thread after the drops.
             DROPS.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -242,6 +244,7 @@ mod reclaim_tests {
             cell.update(|_| Counted);
         }
         collect_garbage();
+        // ORDERING: Relaxed, as above.
         assert_eq!(DROPS.load(Ordering::Relaxed), 5);
     }
 }
