@@ -2,9 +2,8 @@
  * T4: a key-range x time-window rectangle: every version whose key is in a random range of about
  * 1% of the keys and whose timestamp is in a random window of 10% of the history.
  *
- * chronokv has no changes() yet, so its T4 is EMULATED too: getRange lists the keys of the range
- * and history(key, { since, until }) reads each key's versions in the window (see HOW in
- * lib/stores.ts). When changes() lands, switch chronokv to it.
+ * Native for chronokv (`db.changes({ gte, lt, since, until })`); emulated by hand for the peers
+ * (see HOW in lib/stores.ts).
  *
  * Run: node --import tsx benches/js/rectangle.bench.ts [--full]
  */

@@ -10,13 +10,13 @@
 //! - `engine_history_20`: all 20 versions of a random key (JS T2's core).
 //! - `engine_commit_single_writer`: one put committed and made durable at a time (JS W4's core).
 //!
-//! Run: cargo bench -p chronokv-bench --bench engine
+//! Run: cargo bench -p chronokv-bench -- engine_
 
 use std::hint::black_box;
 
 use chronokv_bench::{key, random_indexes, value, BTreeBaseline, RawLog};
 use chronokv_engine::{Database, Durability, HistoryOptions, Op, Options};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 const KEYS: u64 = 10_000;
 const VERSIONS: u64 = 20;
@@ -156,4 +156,3 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(engine, benches);
-criterion_main!(engine);

@@ -10,7 +10,7 @@
 //! - `memtable_mixed_2_threads_90_10`: 2 threads on one shared table, each doing 90% newest-
 //!   version gets and 10% appends of random keys; the baseline takes its RwLock for each.
 //!
-//! Run: cargo bench -p chronokv-bench --bench memtable
+//! Run: cargo bench -p chronokv-bench -- memtable_
 
 use std::hint::black_box;
 use std::ops::{Bound, ControlFlow};
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use chronokv_bench::{key, missing_key, random_indexes, value, BTreeBaseline};
 use chronokv_memtable::Memtable;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 const KEYS: u64 = 100_000;
 const MASK: usize = (1 << 16) - 1;
@@ -243,4 +243,3 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(memtable, benches, as_of_benches, mixed_benches);
-criterion_main!(memtable);

@@ -13,11 +13,11 @@
 //! Baselines: `raw_append_fdatasync` appends and grows the file; `raw_prealloc_fdatasync`
 //! overwrites a zero-filled, synced file in place, so fdatasync has no metadata to write.
 //!
-//! Run: cargo bench -p chronokv-bench --bench wal
+//! Run: cargo bench -p chronokv-bench -- wal_
 
 use chronokv_bench::{key, value, RawLog};
 use chronokv_wal::{Wal, WalOptions};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 fn record(i: u64) -> Vec<u8> {
     // About what the engine logs for one put: a small header, the key and the value.
@@ -108,7 +108,9 @@ fn benches(c: &mut Criterion) {
                     }
                 });
                 // Report per commit: the threads together made writers * per_writer commits.
-                start.elapsed().mul_f64(iters as f64 / (writers * per_writer) as f64)
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (writers * per_writer) as f64)
             })
         });
     }
@@ -118,4 +120,3 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(wal, benches);
-criterion_main!(wal);

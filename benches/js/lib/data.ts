@@ -116,8 +116,8 @@ export function* plainChunks(n: number, chunk = LOAD_CHUNK): Generator<LoadOp[]>
   }
 }
 
-/** True when version `round` of key `i` is a delete: about 2%, never in the last round (so every
- *  key is live now, which the chronokv emulation of T4 relies on to list the keys of a range). */
+/** True when version `round` of key `i` is a delete: about 2%, never in the first round (every key
+ *  starts live) nor in the last (every key is live now). */
 export function isDelete(i: number, round: number): boolean {
   return round < VERSIONS_PER_KEY - 1 && round > 0 && mix(i, round + 1000) % 50 === 0
 }

@@ -89,7 +89,10 @@ export function versions(): Record<string, string> {
   })()
   const crate = (name: string) => new RegExp(`name = "${name}"\\nversion = "([^"]+)"`).exec(lock)?.[1] ?? 'see Cargo.lock'
   const head = run('git', ['rev-parse', '--short', 'HEAD'])
-  const dirty = run('git', ['status', '--porcelain', '--untracked-files=no']) === '' ? '' : ' (working tree has uncommitted changes)'
+  const status = run('git', ['status', '--porcelain', '--untracked-files=no'])
+  // Which top-level directories differ from HEAD (e.g. only benches/ while the harness is edited).
+  const changed = [...new Set(status.split('\n').filter((l) => l.trim() !== '').map((l) => l.replace(/^\s*\S+\s+/, '').split('/')[0] as string))]
+  const dirty = changed.length === 0 ? '' : ` (uncommitted changes in ${changed.map((d) => (d.includes('.') ? d : `${d}/`)).join(', ')})`
   const built = (path: string) => {
     try {
       return statSync(join(REPO_ROOT, path)).mtime.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')

@@ -73,6 +73,8 @@ export interface WorkloadResult {
   peakRssKiB: number
   /** Wall time of the whole process, ms. */
   wallMs: number
+  /** Set by run.ts when the workload's process failed: the end of its error output. */
+  error?: string
 }
 
 export interface StoreResult {
@@ -219,6 +221,7 @@ async function main(spec: WorkloadSpec): Promise<void> {
           const op = (spec.op as NonNullable<WorkloadSpec['op']>)(opened.get(name) as Store, ctx)
           return b.add(name, () => (sink = op()))
         })
+        const t = Date.now()
         const summary = await b.suite(
           `${spec.id} round ${round + 1}`,
           b.configure({ cases: { maxTime: args.maxTime, minSamples: 5 } }),
@@ -231,6 +234,7 @@ async function main(spec: WorkloadSpec): Promise<void> {
           ;(sr.rme ??= []).push(r.details.relativeMarginOfError)
           log(`round ${round + 1} ${r.name}: ${fmt(rate)} ${spec.unit} ±${r.details.relativeMarginOfError.toFixed(1)}% (${r.samples} samples)`)
         }
+        log(`round ${round + 1}: ${((Date.now() - t) / 1000).toFixed(1)} s`)
       }
     }
     await profiler?.stop()

@@ -80,7 +80,7 @@ export const HOW: Record<StoreName, Record<string, string>> = {
     T1: 'native: `db.get(key, { at })`',
     T2: 'native: `db.history(key).asArray`',
     T3: 'native: `db.getRange({ gte, limit: 100, at }).asArray`',
-    T4: '**emulated (no `changes()` yet)**: `db.getRange({ gte: lo, lt: hi })` lists the keys (all are live now), then `db.history(key, { since, until })` per key',
+    T4: 'native: `db.changes({ gte: lo, lt: hi, since, until }).asArray`',
   },
   lmdb: {
     open: "`open({ path, keyEncoding: 'binary', encoding: 'binary' })` (defaults: sync commits, overlappingSync)",
@@ -189,9 +189,7 @@ async function openChronokv(dir: string): Promise<Store> {
     },
     rectangle(lo, hi, since, until) {
       const out: KeyVer[] = []
-      for (const { key } of db.getRange({ gte: lo, lt: hi })) {
-        for (const v of db.history(key, { since, until })) out.push([key, v.ts, v.deleted ? undefined : v.value])
-      }
+      for (const v of db.changes({ gte: lo, lt: hi, since, until })) out.push([v.key, v.ts, v.deleted ? undefined : v.value])
       return out
     },
     close: () => db.close(),
