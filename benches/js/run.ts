@@ -22,8 +22,10 @@
  *        --skip-rust --skip-profile --skip-strace --out=report.md]
  * A run with --only or a subset of --stores writes its report into its temporary directory
  * (or --out), never over RESULTS.md / RESULTS-full.md.
- * Quick (default): N = 100,000; about 4 minutes on 2 cores with the peers installed and the
- * Rust benches built, 6-7 minutes on a first run (benches/README.md). --full: N = 1,000,000.
+ * Quick (default): N = 100,000; about 4-5 minutes on 2 cores with the peers installed and the
+ * Rust benches built; a first run of a fresh clone 6-7 minutes on a quiet or moderately loaded
+ * machine, ~10 under heavy load (benches/README.md, "How long it takes"). --full: N = 1,000,000,
+ * about 30 minutes.
  */
 
 import { spawn, type SpawnOptions } from 'node:child_process'
