@@ -21,6 +21,7 @@ use chronokv_extent::{ExtentReader, FormatError, ManifestExtent, ReadStats};
 use chronokv_morton::{Extent, ExtentAllocator, ExtentInfo};
 use chronokv_wal::Mapped;
 
+use crate::view::{above_lower, below_upper};
 use crate::{Error, Result, Storage};
 
 pub(crate) const DATA: &str = "DATA";
@@ -245,17 +246,7 @@ impl LiveExtent {
 
     /// Whether some key within the bounds may be in this extent.
     pub(crate) fn meets_range(&self, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
-        let above_lower = match lower {
-            Bound::Included(lo) => &*self.info.key_max >= lo,
-            Bound::Excluded(lo) => &*self.info.key_max > lo,
-            Bound::Unbounded => true,
-        };
-        let below_upper = match upper {
-            Bound::Included(hi) => &*self.info.key_min <= hi,
-            Bound::Excluded(hi) => &*self.info.key_min < hi,
-            Bound::Unbounded => true,
-        };
-        above_lower && below_upper
+        above_lower(&self.info.key_max, lower) && below_upper(&self.info.key_min, upper)
     }
 
     fn check<R>(&self, result: Result<R, FormatError>) -> Result<R> {

@@ -453,13 +453,23 @@ fn inclusive_ceiling(bound: Bound<&[u8]>) -> Option<&[u8]> {
 }
 
 pub(crate) fn within_bounds(key: &[u8], lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
-    (match lower {
+    above_lower(key, lower) && below_upper(key, upper)
+}
+
+/// Whether `key` satisfies the lower bound.
+pub(crate) fn above_lower(key: &[u8], lower: Bound<&[u8]>) -> bool {
+    match lower {
         Bound::Included(lo) => key >= lo,
         Bound::Excluded(lo) => key > lo,
         Bound::Unbounded => true,
-    }) && (match upper {
+    }
+}
+
+/// Whether `key` satisfies the upper bound.
+pub(crate) fn below_upper(key: &[u8], upper: Bound<&[u8]>) -> bool {
+    match upper {
         Bound::Included(hi) => key <= hi,
         Bound::Excluded(hi) => key < hi,
         Bound::Unbounded => true,
-    })
+    }
 }
