@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chronokv_extent::{ExtentReader, FormatError, ManifestExtent, ReadStats};
+use chronokv_extent::{ExtentReader, FormatError, ManifestExtent, ReadStats, ScanStep};
 use chronokv_morton::{Extent, ExtentAllocator, ExtentInfo};
 use chronokv_wal::Mapped;
 
@@ -239,11 +239,6 @@ impl LiveExtent {
             .map(|b| (b.first_key.as_slice(), b.versions))
     }
 
-    /// Whether `key` is within this extent's key bounds.
-    pub(crate) fn may_hold_key(&self, key: &[u8]) -> bool {
-        key >= &*self.info.key_min && key <= &*self.info.key_max
-    }
-
     /// Whether some key within the bounds may be in this extent.
     pub(crate) fn meets_range(&self, lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
         above_lower(&self.info.key_max, lower) && below_upper(&self.info.key_min, upper)
@@ -281,11 +276,11 @@ impl LiveExtent {
         upper: Bound<&[u8]>,
         reverse: bool,
         at: u64,
-        f: impl FnMut(&[u8], u64, Option<&[u8]>) -> ControlFlow<()>,
+        f: impl FnMut(ScanStep<'_>) -> ControlFlow<()>,
     ) -> Result<()> {
         self.check(
             self.reader
-                .scan(lower, upper, reverse, at, &self.data.stats, f),
+                .scan_steps(lower, upper, reverse, at, &self.data.stats, f),
         )
     }
 

@@ -45,6 +45,7 @@ mod database;
 mod error;
 mod extents;
 mod flush;
+mod key_index;
 mod layout;
 mod limits;
 mod manifest_file;

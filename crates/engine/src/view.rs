@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
+use chronokv_extent::ScanStep;
 use chronokv_memtable::Memtable;
 use chronokv_morton::TableSnapshot;
 
 use crate::extents::LiveExtent;
+use crate::key_index::KeyIndex;
 use crate::Result;
 
 /// A memtable that no longer takes writes, waiting to be written to extents.
@@ -36,6 +38,8 @@ pub(crate) struct View {
     pub(crate) table: TableSnapshot<LiveExtent>,
     /// The same extents by newest timestamp, newest first, for point reads.
     pub(crate) recency: Vec<Arc<LiveExtent>>,
+    /// Which of `recency` can hold a key.
+    keys: Arc<KeyIndex>,
 }
 
 /// A version copied out of a layer: (timestamp, value or `None` for a tombstone).
@@ -66,6 +70,7 @@ impl View {
             active,
             frozen,
             table: TableSnapshot::new(extents),
+            keys: Arc::new(KeyIndex::new(&recency)),
             recency,
         }
     }
@@ -103,6 +108,7 @@ impl View {
             frozen: list,
             table: self.table.clone(),
             recency: self.recency.clone(),
+            keys: Arc::clone(&self.keys),
         }
     }
 
@@ -133,13 +139,16 @@ impl View {
                 return Ok(result);
             }
         }
+        // The extents that can hold the key, newest first.
+        let candidates = self.keys.candidates(&self.recency, key);
+        let extent_at = |c: &u32| &self.recency[*c as usize];
         let mut best: Option<Owned> = None;
-        for (i, extent) in self.recency.iter().enumerate() {
+        for (i, extent) in candidates.iter().map(extent_at).enumerate() {
             let best_ts = best.as_ref().map(|(ts, _)| *ts);
             if best_ts.is_some_and(|ts| extent.info.ts_max <= ts) {
                 break;
             }
-            if extent.info.ts_min > at || !extent.may_hold_key(key) {
+            if extent.info.ts_min > at {
                 continue;
             }
             let answered = extent.get_with(key, at, |found| {
@@ -147,13 +156,14 @@ impl View {
                 if best_ts.is_some_and(|b| ts <= b) {
                     return None;
                 }
-                // Could a later extent (they come by newest timestamp) hold a newer version?
-                // With extents partitioned in time the first one checked already ends before
+                // Could a later candidate (they come by newest timestamp) hold a newer
+                // version? With extents partitioned in time the next one already ends before
                 // `ts`, so this is one comparison.
-                let beaten = self.recency[i + 1..]
+                let beaten = candidates[i + 1..]
                     .iter()
+                    .map(extent_at)
                     .take_while(|e| e.info.ts_max > ts)
-                    .any(|e| e.info.ts_min <= at && e.may_hold_key(key));
+                    .any(|e| e.info.ts_min <= at);
                 if beaten {
                     best = Some((ts, value.map(<[u8]>::to_vec)));
                     None
@@ -173,11 +183,9 @@ impl View {
     /// Versions of `key` with `since <= ts < until`, oldest first.
     pub(crate) fn history(&self, key: &[u8], since: u64, until: u64) -> Result<Vec<Owned>> {
         let mut versions: Vec<Owned> = Vec::new();
-        for extent in self.recency.iter().rev() {
-            if extent.info.ts_max < since
-                || extent.info.ts_min >= until
-                || !extent.may_hold_key(key)
-            {
+        let candidates = self.keys.candidates(&self.recency, key);
+        for extent in candidates.iter().rev().map(|&c| &self.recency[c as usize]) {
+            if extent.info.ts_max < since || extent.info.ts_min >= until {
                 continue;
             }
             extent.history(key, since, until, |ts, value| {
@@ -243,11 +251,12 @@ impl View {
             memtable.scan(lower, upper, reverse, at, |key, version| {
                 if let Some(v) = version {
                     offer(&mut merged, key, v.ts(), v.value());
-                    taken += 1;
-                    if taken == per_layer {
-                        last = Some(key.to_vec());
-                        return ControlFlow::Break(());
-                    }
+                }
+                // A key with nothing at or before `at` counts too (see the extents below).
+                taken += 1;
+                if taken == per_layer {
+                    last = Some(key.to_vec());
+                    return ControlFlow::Break(());
                 }
                 ControlFlow::Continue(())
             });
@@ -259,10 +268,18 @@ impl View {
             if extent.info.ts_min > at || !extent.meets_range(lower, upper) {
                 continue;
             }
+            // Keys passed over count like keys found: a layer whose keys here are all newer
+            // than `at` is read a batch at a time like any other, not to its end.
             let mut taken = 0;
             let mut last = None;
-            extent.scan(lower, upper, reverse, at, |key, ts, value| {
-                offer(&mut merged, key, ts, value);
+            extent.scan(lower, upper, reverse, at, |step| {
+                let key = match step {
+                    ScanStep::Version { key, ts, value } => {
+                        offer(&mut merged, key, ts, value);
+                        key
+                    }
+                    ScanStep::Passed(key) => key,
+                };
                 taken += 1;
                 if taken == per_layer {
                     last = Some(key.to_vec());
@@ -387,16 +404,16 @@ impl View {
             }
         }
         let mut newest = None;
-        for extent in self.recency.iter().take_while(|e| e.info.ts_max > than) {
-            if extent.may_hold_key(key) {
-                extent.get_with(key, u64::MAX, |found| {
-                    if let Some((ts, _)) = found {
-                        if ts > than && newest.is_none_or(|n| ts > n) {
-                            newest = Some(ts);
-                        }
+        let candidates = self.keys.candidates(&self.recency, key);
+        let extents = candidates.iter().map(|&c| &self.recency[c as usize]);
+        for extent in extents.take_while(|e| e.info.ts_max > than) {
+            extent.get_with(key, u64::MAX, |found| {
+                if let Some((ts, _)) = found {
+                    if ts > than && newest.is_none_or(|n| ts > n) {
+                        newest = Some(ts);
                     }
-                })?;
-            }
+                }
+            })?;
         }
         Ok(newest)
     }

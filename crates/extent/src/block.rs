@@ -15,12 +15,17 @@ pub(crate) const MAX_RAW_LEN: usize = 1 << 30;
 /// bytes of a match or literal run, plus a little slack per block).
 const LZ4_MAX_RATIO: usize = 256;
 
-/// Appends a sealed block (compressed with LZ4 when `compress` and it saves space).
+/// A block is stored compressed only when LZ4 saves at least 1/8 of it (RocksDB's default
+/// threshold too): every read of a compressed block decompresses all of it, which costs more
+/// than the few bytes saved on nearly incompressible data (random values, say) are worth.
+const MIN_SAVING_DIVISOR: usize = 8;
+
+/// Appends a sealed block (compressed with LZ4 when `compress` and it saves enough space).
 pub(crate) fn seal(raw: &[u8], compress: bool, out: &mut Vec<u8>) {
     let start = out.len();
     let compressed = compress
         .then(|| lz4_flex::block::compress(raw))
-        .filter(|c| c.len() < raw.len());
+        .filter(|c| c.len() <= raw.len() - raw.len() / MIN_SAVING_DIVISOR);
     out.push(if compressed.is_some() { LZ4 } else { RAW });
     out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
     out.extend_from_slice(compressed.as_deref().unwrap_or(raw));

@@ -4,6 +4,7 @@ use integer_encoding::VarInt;
 
 use crate::FormatError;
 
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -14,6 +15,11 @@ pub(crate) struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     pub(crate) fn new(buf: &'a [u8], base: usize) -> Self {
         Cursor { buf, pos: 0, base }
+    }
+
+    /// The bytes this cursor reads.
+    pub(crate) fn buf(&self) -> &'a [u8] {
+        self.buf
     }
 
     pub(crate) fn offset(&self) -> usize {

@@ -1,7 +1,7 @@
 //! The block index and the footer.
 
 use crate::cursor::{put_len_prefixed, put_varint, Cursor};
-use crate::{FormatError, FORMAT_VERSION};
+use crate::{FormatError, FORMAT_VERSION, OLDEST_READABLE_FORMAT};
 
 const MAGIC: &[u8; 8] = b"CKVEXT01";
 /// magic + format:u32 + index_offset:u64 + index_len:u64 + crc32c:u32.
@@ -58,8 +58,8 @@ pub(crate) fn encode_footer(index_offset: usize, index_len: usize, out: &mut Vec
     out.extend_from_slice(&crc.to_le_bytes());
 }
 
-/// Reads and checks the footer and the index of an extent.
-pub(crate) fn decode(extent: &[u8]) -> Result<Vec<BlockMeta>, FormatError> {
+/// Reads and checks the footer and the index of an extent: its format version and blocks.
+pub(crate) fn decode(extent: &[u8]) -> Result<(u32, Vec<BlockMeta>), FormatError> {
     if extent.len() < FOOTER_LEN {
         return Err(FormatError::new(
             0,
@@ -77,7 +77,7 @@ pub(crate) fn decode(extent: &[u8]) -> Result<Vec<BlockMeta>, FormatError> {
     }
     let mut c = Cursor::new(&footer[8..28], footer_at + 8);
     let format = u32::from_le_bytes(c.array()?);
-    if format != FORMAT_VERSION {
+    if !(OLDEST_READABLE_FORMAT..=FORMAT_VERSION).contains(&format) {
         return Err(FormatError::new(
             footer_at + 8,
             format!("unknown extent format {format}"),
@@ -141,7 +141,7 @@ pub(crate) fn decode(extent: &[u8]) -> Result<Vec<BlockMeta>, FormatError> {
             "block index does not cover the blocks exactly",
         ));
     }
-    Ok(blocks)
+    Ok((format, blocks))
 }
 
 #[cfg(test)]
@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn index_decodes_what_it_encodes_and_refuses_blocks_out_of_key_order() {
         let ordered = [meta(0, "a", "c"), meta(10, "c", "c"), meta(20, "c", "f")];
-        assert_eq!(decode(&extent_with(&ordered)).unwrap(), ordered.to_vec());
+        assert_eq!(
+            decode(&extent_with(&ordered)).unwrap(),
+            (FORMAT_VERSION, ordered.to_vec())
+        );
         let unordered = [meta(0, "a", "c"), meta(10, "b", "d")];
         let err = decode(&extent_with(&unordered)).unwrap_err();
         assert!(err.reason.contains("inconsistent"), "{err}");

@@ -6,6 +6,12 @@ use chronokv_morton::{interleave, key_coordinate};
 use crate::bitpack;
 use crate::cursor::{put_len_prefixed, put_varint};
 
+/// Every this many groups, a key is stored whole and its offset kept in the block's restart
+/// table (format 2), so a point read walks at most this many groups of a block. LevelDB uses
+/// 16; keys here are usually short next to their versions, so the 4-byte offset and the lost
+/// prefix sharing cost little, and 8 halves the walk.
+pub(crate) const RESTART_INTERVAL: usize = 8;
+
 /// The versions of one block, grouped by key, keys ascending and each key's timestamps
 /// ascending.
 #[derive(Debug, Default)]
@@ -95,12 +101,21 @@ impl PendingBlock {
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.clear();
         put_varint(out, self.groups.len() as u64);
+        put_varint(out, RESTART_INTERVAL as u64);
+        let mut restarts: Vec<u32> =
+            Vec::with_capacity(self.groups.len().div_ceil(RESTART_INTERVAL));
         let mut previous: &[u8] = &[];
         let mut deltas = Vec::new();
         let mut first_version = 0;
         for (g, &(_, versions_end)) in self.groups.iter().enumerate() {
             let key = self.key(g);
-            let shared = previous.iter().zip(key).take_while(|(a, b)| a == b).count();
+            let shared = if g.is_multiple_of(RESTART_INTERVAL) {
+                // A payload's length is a u32 in the block header, so offsets fit one.
+                restarts.push(out.len() as u32);
+                0
+            } else {
+                previous.iter().zip(key).take_while(|(a, b)| a == b).count()
+            };
             put_varint(out, shared as u64);
             put_len_prefixed(out, &key[shared..]);
             let ts = &self.ts[first_version..versions_end];
@@ -111,17 +126,21 @@ impl PendingBlock {
             let width = bitpack::width_for(&deltas);
             out.push(width);
             bitpack::pack(&deltas, width, out);
-            for value in &self.values[first_version..versions_end] {
-                match value {
-                    None => put_varint(out, 0),
-                    Some((start, end)) => {
-                        put_varint(out, (end - start) as u64 + 1);
-                        out.extend_from_slice(&self.data[*start..*end]);
-                    }
-                }
+            let values = &self.values[first_version..versions_end];
+            for value in values {
+                put_varint(
+                    out,
+                    value.map_or(0, |(start, end)| (end - start) as u64 + 1),
+                );
+            }
+            for (start, end) in values.iter().flatten() {
+                out.extend_from_slice(&self.data[*start..*end]);
             }
             previous = key;
             first_version = versions_end;
+        }
+        for offset in restarts {
+            out.extend_from_slice(&offset.to_le_bytes());
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::block;
 use crate::index::{self, BlockMeta};
 use crate::scratch;
 use crate::search::KeySearch;
-use crate::walk::Walker;
+use crate::walk::{Layout, Walker};
 use crate::FormatError;
 
 /// Blocks read and blocks skipped by their bounds, for stats() and for tests that prove pruning.
@@ -57,6 +57,8 @@ pub struct ExtentReader<B> {
     bytes: B,
     pub(crate) blocks: Vec<BlockMeta>,
     search: KeySearch,
+    /// How groups lay out their values (the extent's format version).
+    layout: Layout,
     /// One bit per block: its crc passed once already. The bytes are immutable (the engine
     /// never rewrites a region while a reader maps it), so a block checked once stays checked,
     /// as in a block cache of verified blocks; this saves the crc (~40% of a point read).
@@ -74,7 +76,7 @@ impl<B> fmt::Debug for ExtentReader<B> {
 impl<B: AsRef<[u8]>> ExtentReader<B> {
     /// Checks the footer and the index; blocks are checked when read.
     pub fn open(bytes: B) -> Result<Self, FormatError> {
-        let blocks = index::decode(bytes.as_ref())?;
+        let (format, blocks) = index::decode(bytes.as_ref())?;
         let search = KeySearch::new(&blocks);
         let verified = (0..blocks.len().div_ceil(64))
             .map(|_| AtomicU64::new(0))
@@ -83,6 +85,7 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
             bytes,
             blocks,
             search,
+            layout: Layout::of_format(format),
             verified,
         })
     }
@@ -112,7 +115,8 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
     ) -> Result<Walker<'s, 'k>, FormatError> {
         let meta = &self.blocks[i];
         // In range: index::decode checked that the blocks tile the extent up to the index.
-        let (start, end) = (meta.offset as usize, (meta.offset + meta.len) as usize);
+        let (offset, len) = self.search.span(i);
+        let (start, end) = (offset as usize, (offset + len) as usize);
         let (word, bit) = (&self.verified[i / 64], 1u64 << (i % 64));
         // ORDERING: Relaxed: the bit only says "this block's bytes passed their crc"; two
         // readers racing both check it, which is harmless.
@@ -123,7 +127,9 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
             word.fetch_or(bit, Ordering::Relaxed);
         }
         stats.read();
-        Walker::new(payload, meta, key)
+        // A block's first key is checked against the index the first time it is read, with
+        // its crc; later walks of the same immutable bytes skip the comparison.
+        Walker::new(payload, meta, key, self.layout, !verified)
     }
 
     /// The blocks whose key bounds contain `key` (see search.rs).
@@ -148,11 +154,12 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
         scratch::with(|s| {
             // Newest block first: a key's versions ascend from block to block.
             for i in run.rev() {
-                if self.blocks[i].ts_min > at {
+                if self.search.ts_min(i) > at {
                     stats.skipped(1);
                     continue;
                 }
                 let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                walk.skip_to(key)?;
                 while let Some(head) = walk.next_group()? {
                     match walk.key().cmp(key) {
                         KeyOrder::Less => continue,
@@ -208,6 +215,7 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
                     continue;
                 }
                 let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                walk.skip_to(key)?;
                 while let Some(head) = walk.next_group()? {
                     match walk.key().cmp(key) {
                         KeyOrder::Less => continue,
@@ -293,6 +301,9 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
                     continue;
                 }
                 let mut walk = self.walk(i, &mut s.raw, &mut s.key, stats)?;
+                if let (true, Some(lo)) = (i == first, key_lo) {
+                    walk.skip_to(lo)?;
+                }
                 while let Some(head) = walk.next_group()? {
                     if key_lo.is_some_and(|lo| walk.key() < lo) {
                         continue;

@@ -44,7 +44,24 @@ struct Query<'q> {
     at: u64,
 }
 
-type Visit<'f> = dyn FnMut(&[u8], u64, Option<&[u8]>) -> ControlFlow<()> + 'f;
+type Visit<'f> = dyn FnMut(ScanStep<'_>) -> ControlFlow<()> + 'f;
+
+/// What a scan reports as it goes, key by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanStep<'a> {
+    /// A key within the bounds and its newest version at or before the scan's time (`value`
+    /// `None` for a tombstone).
+    Version {
+        key: &'a [u8],
+        ts: u64,
+        value: Option<&'a [u8]>,
+    },
+    /// Every key up to and including this one (from this one on, in a reverse scan) has been
+    /// looked at and held nothing old enough. A caller merging layers counts it as progress,
+    /// so a layer whose keys are all newer than the scan's time is not read to its end just
+    /// to find that out.
+    Passed(&'a [u8]),
+}
 
 impl<B: AsRef<[u8]>> ExtentReader<B> {
     /// Calls `f(key, ts, value)` for every key within the bounds with a version at or before
@@ -59,6 +76,24 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
         at: u64,
         stats: &ReadStats,
         mut f: impl FnMut(&[u8], u64, Option<&[u8]>) -> ControlFlow<()>,
+    ) -> Result<(), FormatError> {
+        self.scan_steps(lower, upper, reverse, at, stats, |step| match step {
+            ScanStep::Version { key, ts, value } => f(key, ts, value),
+            ScanStep::Passed(_) => ControlFlow::Continue(()),
+        })
+    }
+
+    /// Like [`ExtentReader::scan`], also reporting keys and blocks passed over with nothing
+    /// old enough ([`ScanStep::Passed`]), so the caller can stop after a bounded amount of
+    /// work whatever the data.
+    pub fn scan_steps(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        at: u64,
+        stats: &ReadStats,
+        mut f: impl FnMut(ScanStep<'_>) -> ControlFlow<()>,
     ) -> Result<(), FormatError> {
         let first = self.blocks.partition_point(|b| below(&b.last_key, lower));
         let end = self
@@ -95,12 +130,33 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
         // so far, (ts, is_tombstone), the value in `held_value`.
         let mut holding = false;
         let mut held: Option<(u64, bool)> = None;
+        let first = blocks.start;
         'blocks: for i in blocks {
-            if self.blocks[i].ts_min > q.at {
+            let meta = &self.blocks[i];
+            if meta.ts_min > q.at {
                 stats.skipped(1);
+                // A key held from the block before has no version here old enough (versions
+                // ascend), so what is held is its answer.
+                if std::mem::take(&mut holding) {
+                    if let Some((ts, tombstone)) = held.take() {
+                        let value = (!tombstone).then_some(held_value.as_slice());
+                        if f(version(held_key, ts, value)).is_break() {
+                            return Ok(());
+                        }
+                    }
+                }
+                if !above(&meta.last_key, q.upper) && f(ScanStep::Passed(&meta.last_key)).is_break()
+                {
+                    return Ok(());
+                }
                 continue;
             }
             let mut walk = self.walk(i, raw, key, stats)?;
+            if let (true, Bound::Included(lo) | Bound::Excluded(lo)) = (i == first, q.lower) {
+                // Nothing is held yet in the first block: skipping groups below the bound
+                // loses nothing.
+                walk.skip_to(lo)?;
+            }
             while let Some(head) = walk.next_group()? {
                 if below(walk.key(), q.lower) {
                     continue;
@@ -112,8 +168,8 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
                     // The held key's last block held nothing at or before `at`.
                     holding = false;
                     if let Some((ts, tombstone)) = held.take() {
-                        if f(held_key, ts, (!tombstone).then_some(held_value.as_slice())).is_break()
-                        {
+                        let value = (!tombstone).then_some(held_value.as_slice());
+                        if f(version(held_key, ts, value)).is_break() {
                             return Ok(());
                         }
                     }
@@ -153,15 +209,21 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
                 };
                 holding = false;
                 held = None;
-                if let Some((ts, value)) = newest {
-                    if f(walk.key(), ts, value).is_break() {
-                        return Ok(());
-                    }
+                let step = match newest {
+                    Some((ts, value)) => version(walk.key(), ts, value),
+                    None => ScanStep::Passed(walk.key()),
+                };
+                if f(step).is_break() {
+                    return Ok(());
                 }
             }
         }
         if let (true, Some((ts, tombstone))) = (holding, held) {
-            let _ = f(held_key, ts, (!tombstone).then_some(held_value.as_slice()));
+            let _ = f(version(
+                held_key,
+                ts,
+                (!tombstone).then_some(held_value.as_slice()),
+            ));
         }
         Ok(())
     }
@@ -185,8 +247,17 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
         // A key already answered from a later block, skipped in earlier ones.
         let mut done = false;
         for i in blocks.rev() {
-            if self.blocks[i].ts_min > q.at {
+            let meta = &self.blocks[i];
+            if meta.ts_min > q.at {
                 stats.skipped(1);
+                // Its first key may continue from the block before, which then answers for it.
+                let continued = i > 0 && self.blocks[i - 1].last_key == meta.first_key;
+                if !continued
+                    && !below(&meta.first_key, q.lower)
+                    && f(ScanStep::Passed(&meta.first_key)).is_break()
+                {
+                    return Ok(());
+                }
                 continue;
             }
             let mut walk = self.walk(i, raw, key, stats)?;
@@ -224,15 +295,19 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
                     continue;
                 }
                 done = false;
+                let continued = group.first && i > 0 && self.blocks[i - 1].last_key == k;
                 // Nothing old enough here: if the key continues from the block before, that
                 // block's last group answers for it.
                 let Some((ts, range)) = &group.version else {
+                    if !continued && f(ScanStep::Passed(k)).is_break() {
+                        return Ok(());
+                    }
                     continue;
                 };
-                if f(k, *ts, range.clone().map(|r| &payload[r])).is_break() {
+                if f(version(k, *ts, range.clone().map(|r| &payload[r]))).is_break() {
                     return Ok(());
                 }
-                if group.first && i > 0 && self.blocks[i - 1].last_key == k {
+                if continued {
                     done = true;
                     done_key.clear();
                     done_key.extend_from_slice(k);
@@ -241,4 +316,8 @@ impl<B: AsRef<[u8]>> ExtentReader<B> {
         }
         Ok(())
     }
+}
+
+fn version<'a>(key: &'a [u8], ts: u64, value: Option<&'a [u8]>) -> ScanStep<'a> {
+    ScanStep::Version { key, ts, value }
 }

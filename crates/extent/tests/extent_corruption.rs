@@ -7,7 +7,23 @@ use std::ops::{Bound, ControlFlow};
 use chronokv_extent::{ExtentReader, FormatError, ReadStats, WriterOptions};
 use common::{build, random_model, Row};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/extent-v1.bin");
+/// What this crate's writer produces (format 2).
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/extent-v2.bin");
+/// What the format-1 writer produced from the same model, still read.
+const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/extent-v1.bin");
+
+/// Every committed golden extent, for the damage tests: (name, bytes).
+fn goldens() -> Vec<(&'static str, Vec<u8>)> {
+    [("v1", GOLDEN_V1), ("v2", GOLDEN)]
+        .into_iter()
+        .map(|(name, path)| {
+            (
+                name,
+                std::fs::read(path).expect("the golden extents are committed"),
+            )
+        })
+        .collect()
+}
 
 fn golden_model() -> common::Model {
     random_model(20_261_122, 5)
@@ -88,67 +104,99 @@ fn extent_corruption_golden_file_is_what_the_writer_produces() {
     let golden = std::fs::read(GOLDEN).expect("the golden extent is committed");
     assert_eq!(
         bytes, golden,
-        "format v1 changed: bump FORMAT_VERSION and keep reading v1"
+        "format v2 changed: bump FORMAT_VERSION and keep reading v1 and v2"
     );
     assert_eq!(read_all(&golden).unwrap(), golden_rows());
-    assert!(ExtentReader::open(&golden).unwrap().blocks().len() >= 4);
+    let reader = ExtentReader::open(&golden).unwrap();
+    assert!(reader.blocks().len() >= 4);
+    // The corruption tests below cover both codecs: byte 0 of a block is 0 (raw) or 1 (lz4).
+    let codecs: std::collections::BTreeSet<u8> = reader
+        .blocks()
+        .iter()
+        .map(|b| golden[b.offset as usize])
+        .collect();
+    assert_eq!(
+        codecs,
+        [0, 1].into(),
+        "the golden extent should hold raw and lz4 blocks"
+    );
+}
+
+#[test]
+fn extent_corruption_format_1_extents_still_read() {
+    let v1 = std::fs::read(GOLDEN_V1).expect("the format-1 golden extent is committed");
+    assert_eq!(
+        &v1[v1.len() - 24..v1.len() - 20],
+        &1u32.to_le_bytes(),
+        "footer format"
+    );
+    assert_eq!(read_all(&v1).unwrap(), golden_rows());
+    point_reads_are_right_or_fail(&v1, &golden_rows(), "format 1");
 }
 
 #[test]
 fn extent_corruption_every_truncation_fails_with_an_offset() {
-    let golden = std::fs::read(GOLDEN).unwrap();
-    for len in 0..golden.len() {
-        let err = read_all(&golden[..len]).expect_err("a truncated extent must not read");
-        assert!(
-            err.offset <= len as u64,
-            "offset {} beyond the {len} bytes",
-            err.offset
-        );
+    for (version, golden) in goldens() {
+        eprintln!("golden extent {version}");
+        for len in 0..golden.len() {
+            let err = read_all(&golden[..len]).expect_err("a truncated extent must not read");
+            assert!(
+                err.offset <= len as u64,
+                "offset {} beyond the {len} bytes",
+                err.offset
+            );
+        }
     }
 }
 
 #[test]
 fn extent_corruption_every_bit_flip_fails_with_the_offset_of_its_part() {
-    let golden = std::fs::read(GOLDEN).unwrap();
-    let rows = golden_rows();
-    let reader = ExtentReader::open(&golden).unwrap();
-    let blocks = reader.blocks().to_vec();
-    let index_start = blocks.last().map_or(0, |b| b.offset + b.len);
-    for byte in 0..golden.len() {
-        for bit in 0..8 {
-            let mut damaged = golden.clone();
-            damaged[byte] ^= 1 << bit;
-            let err = read_all(&damaged).expect_err("a flipped bit must not read");
-            // The error names the start of the part that holds the damage: its block, the index
-            // or the footer.
-            let part_start = match blocks
-                .iter()
-                .find(|b| (b.offset..b.offset + b.len).contains(&(byte as u64)))
-            {
-                Some(block) => block.offset,
-                None if (byte as u64) < golden.len() as u64 - 32 => index_start,
-                None => golden.len() as u64 - 32,
-            };
-            assert!(
-                err.offset >= part_start.min(index_start) && err.offset <= golden.len() as u64,
-                "flip at {byte}.{bit}: error at {} ({}), part starts at {part_start}",
-                err.offset,
-                err.reason
-            );
-            // Point reads of versions the damaged block may hold (other blocks read as before).
-            if let Some(block) = blocks
-                .iter()
-                .find(|b| (b.offset..b.offset + b.len).contains(&(byte as u64)))
-            {
-                let near: Vec<Row> = rows
+    for (version, golden) in goldens() {
+        eprintln!("golden extent {version}");
+        let rows = golden_rows();
+        let reader = ExtentReader::open(&golden).unwrap();
+        let blocks = reader.blocks().to_vec();
+        let index_start = blocks.last().map_or(0, |b| b.offset + b.len);
+        for byte in 0..golden.len() {
+            for bit in 0..8 {
+                let mut damaged = golden.clone();
+                damaged[byte] ^= 1 << bit;
+                let err = read_all(&damaged).expect_err("a flipped bit must not read");
+                // The error names the start of the part that holds the damage: its block, the index
+                // or the footer.
+                let part_start = match blocks
                     .iter()
-                    .filter(|(k, ts, _)| {
-                        (&block.first_key..=&block.last_key).contains(&k)
-                            && (block.ts_min..=block.ts_max).contains(ts)
-                    })
-                    .cloned()
-                    .collect();
-                point_reads_are_right_or_fail(&damaged, &near, &format!("flip at {byte}.{bit}"));
+                    .find(|b| (b.offset..b.offset + b.len).contains(&(byte as u64)))
+                {
+                    Some(block) => block.offset,
+                    None if (byte as u64) < golden.len() as u64 - 32 => index_start,
+                    None => golden.len() as u64 - 32,
+                };
+                assert!(
+                    err.offset >= part_start.min(index_start) && err.offset <= golden.len() as u64,
+                    "flip at {byte}.{bit}: error at {} ({}), part starts at {part_start}",
+                    err.offset,
+                    err.reason
+                );
+                // Point reads of versions the damaged block may hold (other blocks read as before).
+                if let Some(block) = blocks
+                    .iter()
+                    .find(|b| (b.offset..b.offset + b.len).contains(&(byte as u64)))
+                {
+                    let near: Vec<Row> = rows
+                        .iter()
+                        .filter(|(k, ts, _)| {
+                            (&block.first_key..=&block.last_key).contains(&k)
+                                && (block.ts_min..=block.ts_max).contains(ts)
+                        })
+                        .cloned()
+                        .collect();
+                    point_reads_are_right_or_fail(
+                        &damaged,
+                        &near,
+                        &format!("flip at {byte}.{bit}"),
+                    );
+                }
             }
         }
     }
@@ -202,57 +250,59 @@ fn extent_corruption_forged_blocks_fail_inside_the_block_or_read_consistently() 
 /// with each other here: the index they prune by is itself forged.)
 #[test]
 fn extent_corruption_forged_index_never_panics() {
-    let golden = std::fs::read(GOLDEN).unwrap();
-    let rows = golden_rows();
-    let reader = ExtentReader::open(&golden).unwrap();
-    let index_start = reader
-        .blocks()
-        .last()
-        .map_or(0, |b| (b.offset + b.len) as usize);
-    let crc_at = golden.len() - 32 - 4;
-    let mut opened = 0;
-    // One bit per byte, rotating, and point reads of every fifth version: enough to reach
-    // every field of the index, in seconds.
-    for byte in index_start..crc_at {
-        let bit = byte % 8;
-        let mut forged = golden.clone();
-        forged[byte] ^= 1 << bit;
-        let crc = crc32c::crc32c(&forged[index_start..crc_at]);
-        forged[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
-        let within = |result: Result<(), FormatError>| {
-            if let Err(err) = result {
-                assert!(
-                    err.offset <= golden.len() as u64,
-                    "flip {byte}.{bit}: {err}"
-                );
+    for (version, golden) in goldens() {
+        eprintln!("golden extent {version}");
+        let rows = golden_rows();
+        let reader = ExtentReader::open(&golden).unwrap();
+        let index_start = reader
+            .blocks()
+            .last()
+            .map_or(0, |b| (b.offset + b.len) as usize);
+        let crc_at = golden.len() - 32 - 4;
+        let mut opened = 0;
+        // One bit per byte, rotating, and point reads of every fifth version: enough to reach
+        // every field of the index, in seconds.
+        for byte in index_start..crc_at {
+            let bit = byte % 8;
+            let mut forged = golden.clone();
+            forged[byte] ^= 1 << bit;
+            let crc = crc32c::crc32c(&forged[index_start..crc_at]);
+            forged[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
+            let within = |result: Result<(), FormatError>| {
+                if let Err(err) = result {
+                    assert!(
+                        err.offset <= golden.len() as u64,
+                        "flip {byte}.{bit}: {err}"
+                    );
+                }
+            };
+            let reader = match ExtentReader::open(forged.as_slice()) {
+                Ok(reader) => reader,
+                Err(err) => {
+                    within(Err(err));
+                    continue;
+                }
+            };
+            opened += 1;
+            let stats = ReadStats::default();
+            let any = |_: &[u8], _: u64, _: Option<&[u8]>| ControlFlow::Continue(());
+            within(reader.versions(&stats, any));
+            within(reader.rect(None, None, 0, u64::MAX, &stats, any));
+            for reverse in [false, true] {
+                within(reader.scan(
+                    Bound::Unbounded,
+                    Bound::Unbounded,
+                    reverse,
+                    u64::MAX,
+                    &stats,
+                    any,
+                ));
             }
-        };
-        let reader = match ExtentReader::open(forged.as_slice()) {
-            Ok(reader) => reader,
-            Err(err) => {
-                within(Err(err));
-                continue;
+            for (key, ts, _) in rows.iter().step_by(5) {
+                within(reader.get_with(key, *ts, &stats, |_| ()));
+                within(reader.history(key, 0, u64::MAX, &stats, |_, _| ()));
             }
-        };
-        opened += 1;
-        let stats = ReadStats::default();
-        let any = |_: &[u8], _: u64, _: Option<&[u8]>| ControlFlow::Continue(());
-        within(reader.versions(&stats, any));
-        within(reader.rect(None, None, 0, u64::MAX, &stats, any));
-        for reverse in [false, true] {
-            within(reader.scan(
-                Bound::Unbounded,
-                Bound::Unbounded,
-                reverse,
-                u64::MAX,
-                &stats,
-                any,
-            ));
         }
-        for (key, ts, _) in rows.iter().step_by(5) {
-            within(reader.get_with(key, *ts, &stats, |_| ()));
-            within(reader.history(key, 0, u64::MAX, &stats, |_, _| ()));
-        }
+        assert!(opened > 0, "every forged index was refused at open");
     }
-    assert!(opened > 0, "every forged index was refused at open");
 }

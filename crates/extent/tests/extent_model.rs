@@ -6,7 +6,7 @@ use std::ops::{Bound, ControlFlow, RangeBounds};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use chronokv_extent::{ExtentReader, ExtentWriter, ReadStats, VersionRef, WriterOptions};
+use chronokv_extent::{ExtentReader, ExtentWriter, ReadStats, ScanStep, VersionRef, WriterOptions};
 use common::{build, random_model, seed, Model, Row};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -231,6 +231,7 @@ fn queries(
             got, want,
             "scan {lower:?}..{upper:?} reverse {reverse} at {at} limit {limit}"
         );
+        check_scan_steps(reader, model, (&lower, &upper), reverse, at, limit, stats);
 
         let (key_lo, key_hi) = (
             rng.random_bool(0.8).then(|| probe_key(&mut rng, &keys)),
@@ -474,4 +475,81 @@ fn extent_model_readers_are_send_and_sync() {
     shareable::<ExtentReader<Arc<[u8]>>>();
     shareable::<ExtentReader<&'static [u8]>>();
     shareable::<ReadStats>();
+}
+
+/// `scan_steps` stopped after `limit` steps (versions and passed keys alike): the versions it
+/// gave are exactly the model's answers up to the last step's key, every passed key is in range
+/// with nothing at or before `at`, and keys never go back.
+fn check_scan_steps<B: AsRef<[u8]>>(
+    reader: &ExtentReader<B>,
+    model: &Model,
+    (lower, upper): (&Bound<Vec<u8>>, &Bound<Vec<u8>>),
+    reverse: bool,
+    at: u64,
+    limit: usize,
+    stats: &ReadStats,
+) {
+    let in_range = |k: &[u8]| (as_slice(lower), as_slice(upper)).contains(k);
+    let context =
+        format!("scan_steps {lower:?}..{upper:?} reverse {reverse} at {at} limit {limit}");
+    let mut versions: Vec<Row> = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    let mut steps = 0;
+    reader
+        .scan_steps(
+            as_slice(lower),
+            as_slice(upper),
+            reverse,
+            at,
+            stats,
+            |step| {
+                let key = match step {
+                    ScanStep::Version { key, ts, value } => {
+                        versions.push((key.to_vec(), ts, value.map(<[u8]>::to_vec)));
+                        key
+                    }
+                    ScanStep::Passed(key) => {
+                        assert!(in_range(key), "{context}: passed {key:?} out of range");
+                        // A key whose answer was just given may be passed too ("nothing more").
+                        let answered = versions.last().is_some_and(|(k, _, _)| k == key);
+                        assert!(
+                            answered || newest_at(model, key, at).is_none(),
+                            "{context}: passed {key:?}, which has a version at or before {at}"
+                        );
+                        key
+                    }
+                };
+                if let Some(prev) = &last {
+                    let back = if reverse {
+                        key > prev.as_slice()
+                    } else {
+                        key < prev.as_slice()
+                    };
+                    assert!(!back, "{context}: step {key:?} after {prev:?}");
+                }
+                last = Some(key.to_vec());
+                steps += 1;
+                if steps == limit {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+        .unwrap();
+    let covered = |k: &[u8]| match (&last, steps == limit) {
+        (_, false) => true,
+        (Some(last), true) if reverse => k >= last.as_slice(),
+        (Some(last), true) => k <= last.as_slice(),
+        (None, true) => false,
+    };
+    let mut want: Vec<Row> = model
+        .keys()
+        .filter(|k| in_range(k) && covered(k))
+        .filter_map(|k| newest_at(model, k, at).map(|v| (k.clone(), v.ts, v.value)))
+        .collect();
+    if reverse {
+        want.reverse();
+    }
+    assert_eq!(versions, want, "{context}");
 }
