@@ -8,6 +8,7 @@ import type { BenchArgs } from './args'
 import type { MachineInfo } from './machine'
 import { fmt, type StoreResult, type WorkloadResult } from './measure'
 import type { ProfileSummary } from './profile'
+import { scaleSection } from './scale-report'
 import { HOW, STORE_NAMES, type StoreName } from './stores'
 import type { Footprint } from '../footprint'
 import type { CallCost } from '../napi-call-overhead'
@@ -288,6 +289,9 @@ export function render(d: RunData): string {
     p()
   }
 
+  // Written by extents-scale.ts --save; kept here so a new report does not drop it.
+  for (const line of scaleSection()) p(line)
+  p()
   p('## Footprint (one process per store)')
   p()
   p('Each store alone in a fresh process: load the data set, read every key once, close. "RSS growth" is peak RSS minus the RSS just before the store was opened (Node, the modules and the generated data).')
