@@ -63,6 +63,11 @@ export async function use(): Promise<void> {
   const ts: Timestamp = level.chronokv.now()
   const value: { v: number } | undefined = await level.get('k', { at: ts })
   const versions: Array<LevelVersion<string, { v: number }>> = await level.history('k')
+  const sub = level.sublevel<string, number>('counts', { valueEncoding: 'json' })
+  const count: number | undefined = await sub.get('k', { at: ts })
+  const subVersions: Array<LevelVersion<string, number>> = await sub.history('k')
+  void count
+  void subVersions
   // @ts-expect-error 'at' takes a timestamp or a Date
   await level.get('k', { at: 'yesterday' })
   void value

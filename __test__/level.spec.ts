@@ -50,13 +50,15 @@ test('the supports manifest declares the features the adapter has', async (t) =>
 test('every additional method the manifest names exists, on the database and on a sublevel', async (t) => {
   const { db } = await fresh(t)
   const sub = db.sublevel('sub')
-  for (const level of [db, sub] as unknown as Array<Record<string, unknown> & { supports: { additionalMethods: Record<string, unknown> } }>) {
+  type Level = Record<string, unknown> & { supports: { additionalMethods: Record<string, unknown> } }
+  const levels: Level[] = [db as unknown as Level, sub as unknown as Level]
+  for (const level of levels) {
     for (const [name, declared] of Object.entries(level.supports.additionalMethods)) {
       if (declared) t.is(typeof level[name], 'function', `${name} is declared but missing`)
     }
   }
-  // Sublevels get no history/changes of their own: abstract-level clears additionalMethods.
-  t.deepEqual(sub.supports.additionalMethods, {})
+  t.deepEqual(sub.supports.additionalMethods, { history: true, changes: true })
+  t.deepEqual(sub.sublevel('nested').supports.additionalMethods, { history: true, changes: true })
 })
 
 test('permanence: what was written is there after closing and reopening', async (t) => {
@@ -177,8 +179,9 @@ test('sublevels pass `at` through to the database', async (t) => {
   const t1 = now(db)
   await sub.put('alice', 'pro')
   await sub.put('bob', 'free')
-  t.is(await sub.get('alice', { at: t1 } as object), 'free')
-  t.deepEqual(await sub.iterator({ at: t1 } as object).all(), [['alice', 'free']])
+  t.is(await sub.get('alice', { at: t1 }), 'free')
+  t.deepEqual(await sub.iterator({ at: t1 }).all(), [['alice', 'free']])
+  t.deepEqual(await sub.getMany(['alice', 'bob'], { at: t1 }), ['free', undefined])
   const snapshot = sub.snapshot({ at: t1 })
   t.is(await sub.get('alice', { snapshot }), 'free')
   await snapshot.close()
@@ -244,6 +247,32 @@ test('changes lists the versions of a key range in a time window, decoded', asyn
   const window = await db.changes({ gte: 'a', lt: 'c', since: t1 + 1 })
   t.deepEqual(window.map((v) => `${v.key}:${v.deleted ? '-' : v.value}`), ['a:-', 'b:2'])
   t.deepEqual(await db.changes({ until: t0 + 1 }), [])
+})
+
+test('sublevels list the history and changes of their own keys', async (t) => {
+  const { db } = await fresh(t)
+  const users = db.sublevel<string, { plan: string }>('users', { valueEncoding: 'json' })
+  const admins = users.sublevel<string, { plan: string }>('admins', { valueEncoding: 'json' })
+  await db.put('users', 'a root key that sorts near the sublevel')
+  await users.put('alice', { plan: 'free' })
+  const t1 = now(db)
+  await users.put('alice', { plan: 'pro' })
+  await users.put('bob', { plan: 'free' })
+  await admins.put('carol', { plan: 'admin' })
+  await db.sublevel('userz').put('alice', 'another sublevel')
+
+  t.deepEqual((await users.history('alice')).map((v) => [v.ts > t1, v.deleted ? undefined : v.value]), [
+    [false, { plan: 'free' }],
+    [true, { plan: 'pro' }],
+  ])
+  t.deepEqual(await users.history('carol'), [])
+  // A nested sublevel's keys lie inside its parent's range; they are listed as its iterators list them.
+  t.deepEqual((await users.changes()).map((v) => v.key), ['!admins!carol', 'alice', 'alice', 'bob'])
+  t.deepEqual(await users.keys().all(), ['!admins!carol', 'alice', 'bob'])
+  t.deepEqual((await users.changes({ gte: 'b' })).map((v) => v.key), ['bob'])
+  t.deepEqual((await users.changes({ since: t1 + 1, lt: 'b' })).map((v) => v.key), ['!admins!carol', 'alice'])
+  t.deepEqual((await admins.changes()).map((v) => [v.key, v.deleted ? undefined : v.value]), [['carol', { plan: 'admin' }]])
+  t.deepEqual((await admins.history('carol')).length, 1)
 })
 
 test('history and changes wait for a deferred open', async (t) => {

@@ -16,6 +16,7 @@ import {
   type AbstractIterator,
   type AbstractKeyIterator,
   type AbstractReadOptions,
+  type AbstractSublevelOptions,
   type AbstractValueIterator,
 } from 'abstract-level'
 import { MAX_VALUE_BYTES } from '../codecs'
@@ -26,8 +27,8 @@ import type { OpenOptions } from '../options'
 import type { Snapshot } from '../snapshot'
 import type { At, BatchOp, Timestamp } from '../types'
 import { LevelError, toLevelError } from './errors'
-import { ChronoIterator, ChronoKeyIterator, ChronoValueIterator, Cursor } from './iterator'
-import { levelKey, LOWEST_KEY, PAST_HIGHEST_KEY, storeKey, storeRange, type EncodedRange } from './keys'
+import { ChronoIterator, ChronoKeyIterator, ChronoValueIterator, Cursor, type AnyLevel } from './iterator'
+import { storeKey, storeRange, type EncodedRange } from './keys'
 import type {
   ChronoChangesOptions,
   ChronoClearOptions,
@@ -45,6 +46,8 @@ import type {
   TimeTravelOptions,
 } from './options'
 import { ChronoLevelSnapshot } from './snapshot'
+import { ChronoSublevel, SUBLEVEL_MANIFEST } from './sublevel'
+import { readChanges, readHistory, ROOT_SCOPE, type BufferEncoding } from './versions'
 
 /** The file that marks a directory as a chronokv database (written once, at creation). */
 const MARKER_FILE = 'CHRONOKV'
@@ -66,13 +69,6 @@ type ReadOptions = TimeTravelOptions & AbstractReadOptions
 type ChronokvOpenOptions = Pick<ChronoLevelOptions<unknown, unknown>, 'durability' | 'readOnly' | 'retention' | 'memtableBytes'>
 
 const CHRONOKV_OPTION_NAMES = ['durability', 'readOnly', 'retention', 'memtableBytes'] as const
-
-/** The encodings of `db.keyEncoding(...)` / `db.valueEncoding(...)`, as the adapter uses them. */
-interface BufferEncoding {
-  encode(data: unknown): Buffer
-  decode(data: Buffer): any
-  format: string
-}
 
 /**
  * The abstract-level features this adapter has, as `db.supports` reports them. abstract-level
@@ -170,53 +166,19 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
   async history<K = KDefault, V = VDefault>(key: K, options?: ChronoHistoryOptions<K, V>): Promise<Array<LevelVersion<K, V>>> {
     if (this.status === 'opening') return this.deferAsync(() => this.history(key, options))
     const db = this.#database()
-    if (key === null || key === undefined) {
-      throw new LevelError('Key cannot be null or undefined', 'LEVEL_INVALID_KEY')
-    }
-    const keyEncoding = this.#keyEncoding(options?.keyEncoding)
-    const valueEncoding = this.#valueEncoding(options?.valueEncoding)
-    const stored = storeKey(keyEncoding.encode(key))
-    try {
-      const query = { since: options?.since, until: options?.until, reverse: options?.reverse, limit: options?.limit }
-      return db.history(stored, query).map((version): LevelVersion<K, V> =>
-        version.deleted
-          ? { key, ts: version.ts, deleted: true }
-          : { key, ts: version.ts, value: decodeValue(valueEncoding, version.value), deleted: false },
-      ).asArray
-    } catch (err) {
-      throw toLevelError(err)
-    }
+    return readHistory(db, ROOT_SCOPE, key, this.#keyEncoding(options?.keyEncoding), this.#valueEncoding(options?.valueEncoding), options)
   }
 
   /**
    * Every version whose key is in `[gte, lt)` and whose commit timestamp is in `[since, until)`,
    * in key order and, per key, oldest first; deletes are `{ key, ts, deleted: true }`. Without
-   * bounds, every key of this database. Versions committed after the call are not listed.
+   * bounds, every key of the database (its sublevels' included, as its iterators list them).
+   * Versions committed after the call are not listed.
    */
   async changes<K = KDefault, V = VDefault>(options?: ChronoChangesOptions<K, V>): Promise<Array<LevelVersion<K, V>>> {
     if (this.status === 'opening') return this.deferAsync(() => this.changes(options))
     const db = this.#database()
-    const keyEncoding = this.#keyEncoding(options?.keyEncoding)
-    const valueEncoding = this.#valueEncoding(options?.valueEncoding)
-    const gte = options?.gte === undefined ? LOWEST_KEY : storeKey(keyEncoding.encode(options.gte))
-    const lt = options?.lt === undefined ? PAST_HIGHEST_KEY : storeKey(keyEncoding.encode(options.lt))
-    try {
-      const versions = db.changes({
-        gte,
-        lt,
-        since: options?.since,
-        until: options?.until,
-        limit: options?.limit,
-      })
-      return versions.map((version): LevelVersion<K, V> => {
-        const key = decodeKey<K>(keyEncoding, levelKey(version.key))
-        return version.deleted
-          ? { key, ts: version.ts, deleted: true }
-          : { key, ts: version.ts, value: decodeValue(valueEncoding, version.value), deleted: false }
-      }).asArray
-    } catch (err) {
-      throw toLevelError(err)
-    }
+    return readChanges(db, ROOT_SCOPE, this.#keyEncoding(options?.keyEncoding), this.#valueEncoding(options?.valueEncoding), options)
   }
 
   // ---- the private API abstract-level calls ------------------------------------------------
@@ -394,17 +356,22 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
 
   /** @internal */
   _iterator(options: ChronoIteratorOptions<Buffer, Buffer> & { reverse: boolean; limit: number }): AbstractIterator<AbstractLevel<Buffer, any, any>, Buffer, Buffer> {
-    return new ChronoIterator(this, options, this.#cursor(options))
+    return new ChronoIterator(this.#self(), options, this.#cursor(options))
   }
 
   /** @internal */
   _keys(options: ChronoKeyIteratorOptions<Buffer> & { reverse: boolean; limit: number }): AbstractKeyIterator<AbstractLevel<Buffer, any, any>, Buffer> {
-    return new ChronoKeyIterator(this, options, this.#cursor(options))
+    return new ChronoKeyIterator(this.#self(), options, this.#cursor(options))
   }
 
   /** @internal */
   _values(options: ChronoValueIteratorOptions<Buffer, Buffer> & { reverse: boolean; limit: number }): AbstractValueIterator<AbstractLevel<Buffer, any, any>, Buffer, Buffer> {
-    return new ChronoValueIterator(this, options, this.#cursor(options))
+    return new ChronoValueIterator(this.#self(), options, this.#cursor(options))
+  }
+
+  /** @internal Sublevels are ChronoSublevels, with history() and changes(). */
+  _sublevel(name: string | string[], options: AbstractSublevelOptions<unknown, unknown>): ChronoSublevel<this, unknown, unknown> {
+    return new ChronoSublevel(this, name as string, { ...options, manifest: SUBLEVEL_MANIFEST } as AbstractSublevelOptions<unknown, unknown>)
   }
 
   /** @internal */
@@ -418,6 +385,14 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /**
+   * This database as the iterator classes take it. (Checking `this` against that type directly
+   * makes TypeScript expand the sublevel types without end.)
+   */
+  #self(): AnyLevel {
+    return this as unknown as AnyLevel
+  }
 
   /** The open chronokv database. */
   #database(): Database<Buffer, Buffer> {
@@ -475,39 +450,54 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
 type RangeReadOptions = EncodedRange & ReadOptions & { reverse: boolean; limit: number; signal?: AbortSignal | undefined }
 
 /**
- * The public methods whose options gain `at` (declaration merging: types only, the methods are
- * abstract-level's). Each overload set repeats abstract-level's, with the options widened.
+ * The read methods are abstract-level's; at run time they hand every option, `at` included, to
+ * the private methods above. This declaration merges into the class (types only) to redeclare
+ * their overloads with options that include `at` (each set repeats abstract-level's), and
+ * `sublevel()` as returning a {@link ChronoSublevel}. ChronoSublevel repeats it.
  */
 export interface ChronoLevel<KDefault = string, VDefault = string> {
-  /** Gets a value as of now, or as of `options.at`. */
+  /** Gets a value as of now. */
   get(key: KDefault): Promise<VDefault | undefined>
+  /** Gets a value as of now, `options.at` or `options.snapshot`. */
   get<K = KDefault, V = VDefault>(key: K, options: ChronoGetOptions<K, V>): Promise<V | undefined>
-  /** Gets a value synchronously, as of now or `options.at`. */
+  /** Gets a value synchronously, as of now. */
   getSync(key: KDefault): VDefault | undefined
+  /** Gets a value synchronously, as of now, `options.at` or `options.snapshot`. */
   getSync<K = KDefault, V = VDefault>(key: K, options: ChronoGetOptions<K, V>): V | undefined
-  /** Gets several values as of one time: now, or `options.at`. */
+  /** Gets several values as of now. */
   getMany(keys: KDefault[]): Promise<Array<VDefault | undefined>>
+  /** Gets several values as of one time: now, `options.at` or `options.snapshot`. */
   getMany<K = KDefault, V = VDefault>(keys: K[], options: ChronoGetManyOptions<K, V>): Promise<Array<V | undefined>>
-  /** True when `key` had a value as of now, or as of `options.at`. */
+  /** True when `key` has a value now. */
   has(key: KDefault): Promise<boolean>
+  /** True when `key` had a value as of now, `options.at` or `options.snapshot`. */
   has<K = KDefault>(key: K, options: ChronoHasOptions<K>): Promise<boolean>
-  /** For each key, whether it had a value as of one time: now, or `options.at`. */
+  /** For each key, whether it has a value now. */
   hasMany(keys: KDefault[]): Promise<boolean[]>
+  /** For each key, whether it had a value as of one time: now, `options.at` or `options.snapshot`. */
   hasMany<K = KDefault>(keys: K[], options: ChronoHasManyOptions<K>): Promise<boolean[]>
-  /** An iterator of entries, reading one snapshot: now, `options.at` or `options.snapshot`. */
+  /** An iterator of entries, reading the database as of its creation. */
   iterator(): AbstractIterator<this, KDefault, VDefault>
+  /** An iterator of entries, reading one time: now, `options.at` or `options.snapshot`. */
   iterator<K = KDefault, V = VDefault>(options: ChronoIteratorOptions<K, V>): AbstractIterator<this, K, V>
-  /** An iterator of keys, reading one snapshot: now, `options.at` or `options.snapshot`. */
+  /** An iterator of keys, reading the database as of its creation. */
   keys(): AbstractKeyIterator<this, KDefault>
+  /** An iterator of keys, reading one time: now, `options.at` or `options.snapshot`. */
   keys<K = KDefault>(options: ChronoKeyIteratorOptions<K>): AbstractKeyIterator<this, K>
-  /** An iterator of values, reading one snapshot: now, `options.at` or `options.snapshot`. */
+  /** An iterator of values, reading the database as of its creation. */
   values(): AbstractValueIterator<this, KDefault, VDefault>
+  /** An iterator of values, reading one time: now, `options.at` or `options.snapshot`. */
   values<K = KDefault, V = VDefault>(options: ChronoValueIteratorOptions<K, V>): AbstractValueIterator<this, K, V>
-  /** Deletes the keys of a range that had a value now, at `options.at`, or in `options.snapshot`. */
+  /** Deletes every key. */
   clear(): Promise<void>
+  /** Deletes the keys of a range that had a value now, at `options.at`, or in `options.snapshot`. */
   clear<K = KDefault>(options: ChronoClearOptions<K>): Promise<void>
   /** A snapshot of now, or of `options.at`. */
   snapshot(options?: ChronoSnapshotOptions): ChronoLevelSnapshot
+  /** A sublevel with utf8 keys and values. */
+  sublevel(name: string | string[]): ChronoSublevel<this, string, string>
+  /** A sublevel with the given separator and encodings. */
+  sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevel<this, K, V>
 }
 
 /** True when `location` holds a chronokv database (its marker file exists). */
@@ -527,21 +517,5 @@ function checkValue(value: Buffer): void {
       `A value must be at most ${MAX_VALUE_BYTES} bytes (64 MiB) after encoding; this one is ${value.byteLength} bytes.`,
       'LEVEL_INVALID_VALUE',
     )
-  }
-}
-
-function decodeValue(encoding: BufferEncoding, value: Buffer): any {
-  try {
-    return encoding.decode(value)
-  } catch (err) {
-    throw new LevelError('Could not decode value', 'LEVEL_DECODE_ERROR', { cause: err })
-  }
-}
-
-function decodeKey<K>(encoding: BufferEncoding, key: Buffer): K {
-  try {
-    return encoding.decode(key) as K
-  } catch (err) {
-    throw new LevelError('Could not decode key', 'LEVEL_DECODE_ERROR', { cause: err })
   }
 }
