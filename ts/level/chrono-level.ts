@@ -18,6 +18,10 @@ import {
   type AbstractReadOptions,
   type AbstractSublevelOptions,
   type AbstractValueIterator,
+  type AbstractDeferOptions,
+  type AbstractDelOptions,
+  type AbstractResource,
+  type Transcoder,
 } from 'abstract-level'
 import { MAX_VALUE_BYTES } from '../codecs'
 import type { Database } from '../database'
@@ -183,7 +187,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
 
   // ---- the private API abstract-level calls ------------------------------------------------
 
-  /** @internal */
+  /** @internal Opens the chronokv database (see the class comment for the options). */
   async _open(
     options: { createIfMissing: boolean; errorIfExists: boolean } & Pick<ChronoLevelOptions<unknown, unknown>, 'durability' | 'readOnly' | 'retention' | 'memtableBytes'>,
   ): Promise<void> {
@@ -209,7 +213,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal Closes the chronokv database once its writes have settled. */
   async _close(): Promise<void> {
     const db = this.#db
     if (db === undefined) return
@@ -221,12 +225,12 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#db = undefined
   }
 
-  /** @internal */
+  /** @internal The value of `key` at the read timestamp, or undefined. */
   async _get(key: Buffer, options: TimeTravelOptions & AbstractReadOptions): Promise<Buffer | undefined> {
     return this._getSync(key, options)
   }
 
-  /** @internal */
+  /** @internal The value of `key` at the read timestamp, or undefined; synchronous. */
   _getSync(key: Buffer, options: TimeTravelOptions & AbstractReadOptions): Buffer | undefined {
     const db = this.#database()
     const at = this.#readAt(options)
@@ -238,7 +242,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal The values of `keys` at one read timestamp. */
   async _getMany(keys: Buffer[], options: TimeTravelOptions & AbstractReadOptions): Promise<Array<Buffer | undefined>> {
     const db = this.#database()
     const at = this.#readAt(options)
@@ -250,7 +254,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal Whether `key` has a value at the read timestamp. */
   async _has(key: Buffer, options: TimeTravelOptions & AbstractReadOptions): Promise<boolean> {
     const db = this.#database()
     const at = this.#readAt(options)
@@ -262,7 +266,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal Whether each of `keys` has a value, at one read timestamp. */
   async _hasMany(keys: Buffer[], options: TimeTravelOptions & AbstractReadOptions): Promise<boolean[]> {
     const db = this.#database()
     const at = this.#readAt(options)
@@ -276,7 +280,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal Writes a version of `key`; resolves once chronokv's durability mode says so. */
   async _put(key: Buffer, value: Buffer): Promise<void> {
     const db = this.#database()
     const stored = storeKey(key)
@@ -288,7 +292,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal Writes a delete version of `key`. */
   async _del(key: Buffer): Promise<void> {
     const db = this.#database()
     const stored = storeKey(key)
@@ -319,7 +323,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
   /**
    * @internal Deletes the keys of the range as of one timestamp (now, `at` or the snapshot's),
    * in key order (reversed with `reverse`), at most `limit` of them, in atomic chronokv batches
-   * of up to {@link CLEAR_BATCH_BYTES} of keys each. A key written after clear() was called is
+   * of up to `CLEAR_BATCH_BYTES` (4 MiB) of keys each. A key written after clear() was called is
    * left alone unless it was in the range at that timestamp.
    */
   async _clear(options: ChronoClearOptions<Buffer> & { reverse: boolean; limit: number }): Promise<void> {
@@ -354,17 +358,17 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  /** @internal */
+  /** @internal An entry iterator over one snapshot. */
   _iterator(options: ChronoIteratorOptions<Buffer, Buffer> & { reverse: boolean; limit: number }): AbstractIterator<AbstractLevel<Buffer, any, any>, Buffer, Buffer> {
     return new ChronoIterator(this.#self(), options, this.#cursor(options))
   }
 
-  /** @internal */
+  /** @internal A key iterator over one snapshot. */
   _keys(options: ChronoKeyIteratorOptions<Buffer> & { reverse: boolean; limit: number }): AbstractKeyIterator<AbstractLevel<Buffer, any, any>, Buffer> {
     return new ChronoKeyIterator(this.#self(), options, this.#cursor(options))
   }
 
-  /** @internal */
+  /** @internal A value iterator over one snapshot. */
   _values(options: ChronoValueIteratorOptions<Buffer, Buffer> & { reverse: boolean; limit: number }): AbstractValueIterator<AbstractLevel<Buffer, any, any>, Buffer, Buffer> {
     return new ChronoValueIterator(this.#self(), options, this.#cursor(options))
   }
@@ -374,7 +378,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     return new ChronoSublevel(this, name as string, { ...options, manifest: SUBLEVEL_MANIFEST } as AbstractSublevelOptions<unknown, unknown>)
   }
 
-  /** @internal */
+  /** @internal A snapshot pinning now, or `options.at`. */
   _snapshot(options: ChronoSnapshotOptions & { owner: object }): ChronoLevelSnapshot {
     const db = this.#database()
     try {
@@ -498,6 +502,36 @@ export interface ChronoLevel<KDefault = string, VDefault = string> {
   sublevel(name: string | string[]): ChronoSublevel<this, string, string>
   /** A sublevel with the given separator and encodings. */
   sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevel<this, K, V>
+  /** Deletes `key`: a delete version; earlier versions stay readable with `at` and in `history`. */
+  del(key: KDefault): Promise<void>
+  /** Deletes `key`, encoded with `options.keyEncoding`. */
+  del<K = KDefault>(key: K, options: AbstractDelOptions<K>): Promise<void>
+  /** The key encoding of that name, normalized (a level-transcoder encoding). */
+  keyEncoding<N extends Transcoder.KnownEncodingName>(encoding: N): Transcoder.KnownEncoding<N, Buffer>
+  /** The given key encoding, normalized (a level-transcoder encoding). */
+  keyEncoding<TIn, TOut>(encoding: Transcoder.MixedEncoding<TIn, any, TOut>): Transcoder.Encoding<TIn, Buffer, TOut>
+  /** The default key encoding, normalized (a level-transcoder encoding). */
+  keyEncoding(): Transcoder.Encoding<KDefault, Buffer, KDefault>
+  /** The value encoding of that name, normalized (a level-transcoder encoding). */
+  valueEncoding<N extends Transcoder.KnownEncodingName>(encoding: N): Transcoder.KnownEncoding<N, Buffer>
+  /** The given value encoding, normalized (a level-transcoder encoding). */
+  valueEncoding<TIn, TOut>(encoding: Transcoder.MixedEncoding<TIn, any, TOut>): Transcoder.Encoding<TIn, Buffer, TOut>
+  /** The default value encoding, normalized (a level-transcoder encoding). */
+  valueEncoding(): Transcoder.Encoding<VDefault, Buffer, VDefault>
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: string, keyFormat: 'utf8', local?: boolean | undefined): string
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: Buffer, keyFormat: 'buffer', local?: boolean | undefined): Buffer
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: Uint8Array, keyFormat: 'view', local?: boolean | undefined): Uint8Array
+  /** Calls the synchronous function `fn` once the status changes to 'open' or 'closed' (a deferred operation). */
+  defer(fn: Function, options?: AbstractDeferOptions | undefined): void
+  /** Calls the asynchronous function `fn` once the status changes to 'open' or 'closed'; resolves with its result. */
+  deferAsync<T>(fn: () => Promise<T>, options?: AbstractDeferOptions | undefined): Promise<T>
+  /** Closes `resource` when the database closes (iterators, snapshots and sublevels are attached this way). */
+  attachResource(resource: AbstractResource): void
+  /** Stops tracking `resource`. */
+  detachResource(resource: AbstractResource): void
 }
 
 /** True when `location` holds a chronokv database (its marker file exists). */

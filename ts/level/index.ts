@@ -34,6 +34,8 @@ export type {
   ChronoLevelOptions,
   ChronoSnapshotOptions,
   ChronoValueIteratorOptions,
+  LevelDeleteVersion,
+  LevelPutVersion,
   LevelVersion,
   TimeTravelOptions,
 } from './options'

@@ -15,6 +15,7 @@ import type {
   AbstractIteratorOptions,
   AbstractKeyIteratorOptions,
   AbstractValueIteratorOptions,
+  Transcoder,
 } from 'abstract-level'
 import type { Durability, RetentionOptions } from '../options'
 import type { At, Timestamp } from '../types'
@@ -58,13 +59,22 @@ export interface ChronoHasOptions<K> extends AbstractHasOptions<K>, TimeTravelOp
 export interface ChronoHasManyOptions<K> extends AbstractHasManyOptions<K>, TimeTravelOptions {}
 
 /** Options of `db.iterator()`: abstract-level's plus {@link TimeTravelOptions.at}. */
-export interface ChronoIteratorOptions<K, V> extends AbstractIteratorOptions<K, V>, TimeTravelOptions {}
+export interface ChronoIteratorOptions<K, V> extends AbstractIteratorOptions<K, V>, TimeTravelOptions {
+  /** Key encoding of this iterator: encodes the range options and `seek()` targets, decodes keys. */
+  keyEncoding?: AbstractIteratorOptions<K, V>['keyEncoding']
+}
 
 /** Options of `db.keys()`: abstract-level's plus {@link TimeTravelOptions.at}. */
-export interface ChronoKeyIteratorOptions<K> extends AbstractKeyIteratorOptions<K>, TimeTravelOptions {}
+export interface ChronoKeyIteratorOptions<K> extends AbstractKeyIteratorOptions<K>, TimeTravelOptions {
+  /** Key encoding of this iterator: encodes the range options and `seek()` targets, decodes keys. */
+  keyEncoding?: AbstractKeyIteratorOptions<K>['keyEncoding']
+}
 
 /** Options of `db.values()`: abstract-level's plus {@link TimeTravelOptions.at}. */
-export interface ChronoValueIteratorOptions<K, V> extends AbstractValueIteratorOptions<K, V>, TimeTravelOptions {}
+export interface ChronoValueIteratorOptions<K, V> extends AbstractValueIteratorOptions<K, V>, TimeTravelOptions {
+  /** Key encoding of this iterator: encodes the range options and `seek()` targets. */
+  keyEncoding?: AbstractValueIteratorOptions<K, V>['keyEncoding']
+}
 
 /**
  * Options of `db.clear()`: abstract-level's plus {@link TimeTravelOptions.at}, which deletes the
@@ -107,16 +117,37 @@ export interface ChronoChangesOptions<K, V> {
   /** At most this many versions. */
   limit?: number | undefined
   /** Encoding of the bounds and of the keys returned (default: the database's key encoding). */
-  keyEncoding?: string | { encode(key: K): unknown; decode(data: any): K } | undefined
+  keyEncoding?: string | Transcoder.PartialEncoding<K> | undefined
   /** Encoding of the values returned (default: the database's value encoding). */
   valueEncoding?: AbstractGetOptions<K, V>['valueEncoding']
 }
 
+/** A version written by a put, as `db.history()` and `db.changes()` list it. */
+export interface LevelPutVersion<K, V> {
+  /** The key, decoded with the key encoding. */
+  key: K
+  /** The commit timestamp (integer microseconds). */
+  ts: Timestamp
+  /** The value, decoded with the value encoding. */
+  value: V
+  /** Always false: a put. */
+  deleted: false
+}
+
+/** A version written by a delete, as `db.history()` and `db.changes()` list it. */
+export interface LevelDeleteVersion<K> {
+  /** The key, decoded with the key encoding. */
+  key: K
+  /** The commit timestamp (integer microseconds). */
+  ts: Timestamp
+  /** Always undefined: a delete has no value. */
+  value?: undefined
+  /** Always true: a delete. */
+  deleted: true
+}
+
 /**
- * One version of a key, as `db.history()` and `db.changes()` list them: a put
- * (`deleted: false`, with its `value`) or a delete (`deleted: true`, no value), with its commit
- * timestamp `ts`.
+ * One version of a key, as `db.history()` and `db.changes()` list them: check `deleted` to
+ * narrow `value`.
  */
-export type LevelVersion<K, V> =
-  | { key: K; ts: Timestamp; value: V; deleted: false }
-  | { key: K; ts: Timestamp; value?: undefined; deleted: true }
+export type LevelVersion<K, V> = LevelPutVersion<K, V> | LevelDeleteVersion<K>

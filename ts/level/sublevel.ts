@@ -12,6 +12,10 @@ import {
   type AbstractKeyIterator,
   type AbstractSublevelOptions,
   type AbstractValueIterator,
+  type AbstractDeferOptions,
+  type AbstractDelOptions,
+  type AbstractResource,
+  type Transcoder,
 } from 'abstract-level'
 import type { Database } from '../database'
 import { LevelError } from './errors'
@@ -152,4 +156,34 @@ export interface ChronoSublevel<TDatabase, KDefault = string, VDefault = string>
   sublevel(name: string | string[]): ChronoSublevel<this, string, string>
   /** A sublevel with the given separator and encodings. */
   sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevel<this, K, V>
+  /** Deletes `key`: a delete version; earlier versions stay readable with `at` and in `history`. */
+  del(key: KDefault): Promise<void>
+  /** Deletes `key`, encoded with `options.keyEncoding`. */
+  del<K = KDefault>(key: K, options: AbstractDelOptions<K>): Promise<void>
+  /** The key encoding of that name, normalized (a level-transcoder encoding). */
+  keyEncoding<N extends Transcoder.KnownEncodingName>(encoding: N): Transcoder.KnownEncoding<N, Buffer>
+  /** The given key encoding, normalized (a level-transcoder encoding). */
+  keyEncoding<TIn, TOut>(encoding: Transcoder.MixedEncoding<TIn, any, TOut>): Transcoder.Encoding<TIn, Buffer, TOut>
+  /** The default key encoding, normalized (a level-transcoder encoding). */
+  keyEncoding(): Transcoder.Encoding<KDefault, Buffer, KDefault>
+  /** The value encoding of that name, normalized (a level-transcoder encoding). */
+  valueEncoding<N extends Transcoder.KnownEncodingName>(encoding: N): Transcoder.KnownEncoding<N, Buffer>
+  /** The given value encoding, normalized (a level-transcoder encoding). */
+  valueEncoding<TIn, TOut>(encoding: Transcoder.MixedEncoding<TIn, any, TOut>): Transcoder.Encoding<TIn, Buffer, TOut>
+  /** The default value encoding, normalized (a level-transcoder encoding). */
+  valueEncoding(): Transcoder.Encoding<VDefault, Buffer, VDefault>
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: string, keyFormat: 'utf8', local?: boolean | undefined): string
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: Buffer, keyFormat: 'buffer', local?: boolean | undefined): Buffer
+  /** An encoded key with the sublevel prefix added (of the parent if `local`, else of the root); a database's keys have none. */
+  prefixKey(key: Uint8Array, keyFormat: 'view', local?: boolean | undefined): Uint8Array
+  /** Calls the synchronous function `fn` once the status changes to 'open' or 'closed' (a deferred operation). */
+  defer(fn: Function, options?: AbstractDeferOptions | undefined): void
+  /** Calls the asynchronous function `fn` once the status changes to 'open' or 'closed'; resolves with its result. */
+  deferAsync<T>(fn: () => Promise<T>, options?: AbstractDeferOptions | undefined): Promise<T>
+  /** Closes `resource` when the database closes (iterators, snapshots and sublevels are attached this way). */
+  attachResource(resource: AbstractResource): void
+  /** Stops tracking `resource`. */
+  detachResource(resource: AbstractResource): void
 }
