@@ -1,5 +1,7 @@
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
+import { spawn } from 'node:child_process'
+import path from 'node:path'
 
 import { ErrorCode, InvalidArgumentError } from '../ts/index'
 import { ChronoLevel, KEY_PREFIX, MAX_LEVEL_KEY_BYTES, type ChronoLevelOptions } from '../ts/level/index'
@@ -354,4 +356,27 @@ test('chronokv errors get abstract-level codes and keep the chronokv error as ca
   t.is((err as { code?: string }).code, 'LEVEL_READONLY')
   t.is((err?.cause as { code?: string }).code, ErrorCode.READ_ONLY)
   t.is(await db.get('k'), 'v')
+})
+
+test('a database another process holds fails to open with LEVEL_LOCKED behind LEVEL_DATABASE_NOT_OPEN', async (t) => {
+  const location = tempDbPath(t)
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'hold-open.ts'), location], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve()
+    })
+    child.on('exit', (code) => reject(new Error(`hold-open exited with ${code}`)))
+  })
+  const db = closeAtEnd(t, new ChronoLevel(location))
+  const err = await t.throwsAsync(db.open())
+  t.is((err as { code?: string }).code, 'LEVEL_DATABASE_NOT_OPEN')
+  const cause = err?.cause as { code?: string; cause?: { code?: string } }
+  t.is(cause.code, 'LEVEL_LOCKED')
+  t.is(cause.cause?.code, ErrorCode.LOCKED)
+  t.is(db.status, 'closed')
 })
