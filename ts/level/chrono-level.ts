@@ -27,7 +27,7 @@ import { MAX_VALUE_BYTES } from '../codecs'
 import type { Database } from '../database'
 import { ChronoError, ErrorCode, InvalidArgumentError } from '../errors'
 import { open } from '../index'
-import type { OpenOptions } from '../options'
+import { toTimestamp, type OpenOptions } from '../options'
 import type { Snapshot } from '../snapshot'
 import type { At, BatchOp, Timestamp } from '../types'
 import { LevelError, toLevelError } from './errors'
@@ -272,8 +272,10 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
     const at = this.#readAt(options)
     const stored = keys.map(storeKey)
     try {
-      // One timestamp for all keys, so the answers are consistent with each other.
-      const ts = at === undefined ? db.now() : at
+      // One timestamp for all keys, so the answers are consistent with each other: `at` capped
+      // at now (a later `at` would let a write landing between two reads into the answers).
+      const now = db.now()
+      const ts = at === undefined ? now : Math.min(toTimestamp('at', at), now)
       return stored.map((key) => db.has(key, { at: ts }))
     } catch (err) {
       throw toLevelError(err)
