@@ -50,7 +50,7 @@ import type {
   TimeTravelOptions,
 } from './options'
 import { ChronoLevelSnapshot } from './snapshot'
-import { ChronoSublevel, SUBLEVEL_MANIFEST } from './sublevel'
+import { ChronoSublevel, SUBLEVEL_MANIFEST, type ChronoSublevelOf } from './sublevel'
 import { readChanges, readHistory, ROOT_SCOPE, type BufferEncoding } from './versions'
 
 /** The file that marks a directory as a chronokv database (written once, at creation). */
@@ -376,7 +376,7 @@ export class ChronoLevel<KDefault = string, VDefault = string> extends AbstractL
   }
 
   /** @internal Sublevels are ChronoSublevels, with history() and changes(). */
-  _sublevel(name: string | string[], options: AbstractSublevelOptions<unknown, unknown>): ChronoSublevel<this, unknown, unknown> {
+  _sublevel(name: string | string[], options: AbstractSublevelOptions<unknown, unknown>): ChronoSublevel<unknown, unknown, unknown> {
     return new ChronoSublevel(this, name as string, { ...options, manifest: SUBLEVEL_MANIFEST } as AbstractSublevelOptions<unknown, unknown>)
   }
 
@@ -500,10 +500,10 @@ export interface ChronoLevel<KDefault = string, VDefault = string> {
   clear<K = KDefault>(options: ChronoClearOptions<K>): Promise<void>
   /** A snapshot of now, or of `options.at`. */
   snapshot(options?: ChronoSnapshotOptions): ChronoLevelSnapshot
-  /** A sublevel with utf8 keys and values. */
-  sublevel(name: string | string[]): ChronoSublevel<this, string, string>
-  /** A sublevel with the given separator and encodings. */
-  sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevel<this, K, V>
+  /** A sublevel with utf8 keys and values (a {@link ChronoSublevel} at run time). */
+  sublevel(name: string | string[]): ChronoSublevelOf<this, string, string>
+  /** A sublevel with the given separator and encodings (a {@link ChronoSublevel} at run time). */
+  sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevelOf<this, K, V>
   /** Deletes `key`: a delete version; earlier versions stay readable with `at` and in `history`. */
   del(key: KDefault): Promise<void>
   /** Deletes `key`, encoded with `options.keyEncoding`. */

@@ -18,7 +18,7 @@
 
 export { ChronoLevel } from './chrono-level'
 export { ChronoLevelSnapshot } from './snapshot'
-export { ChronoSublevel } from './sublevel'
+export { ChronoSublevel, type ChronoSublevelApi, type ChronoSublevelOf } from './sublevel'
 export { LevelError } from './errors'
 export { KEY_PREFIX, MAX_LEVEL_KEY_BYTES } from './keys'
 export type {

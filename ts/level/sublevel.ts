@@ -8,6 +8,7 @@
 
 import {
   AbstractSublevel,
+  type AbstractLevel,
   type AbstractIterator,
   type AbstractKeyIterator,
   type AbstractSublevelOptions,
@@ -86,7 +87,7 @@ export class ChronoSublevel<TDatabase, KDefault = string, VDefault = string> ext
   }
 
   /** @internal Nested sublevels are ChronoSublevels too. */
-  _sublevel(name: string | string[], options: AbstractSublevelOptions<unknown, unknown>): ChronoSublevel<this, unknown, unknown> {
+  _sublevel(name: string | string[], options: AbstractSublevelOptions<unknown, unknown>): ChronoSublevel<unknown, unknown, unknown> {
     return new ChronoSublevel(this, name as string, { ...options, manifest: SUBLEVEL_MANIFEST } as AbstractSublevelOptions<unknown, unknown>)
   }
 
@@ -110,8 +111,10 @@ export class ChronoSublevel<TDatabase, KDefault = string, VDefault = string> ext
 }
 
 /**
- * The read methods of a sublevel with `at` in their options, and `sublevel()` returning a
- * ChronoSublevel (declaration merging: types only; the same overloads as ChronoLevel's).
+ * Declaration merging (types only): the read methods of a ChronoSublevel with `at` in their
+ * options, as on ChronoLevel, and the inherited members whose abstract-level comments TypeDoc
+ * cannot render, with comments of our own. (`sublevel()` keeps abstract-level's type here;
+ * `db.sublevel()` is typed as {@link ChronoSublevelOf}.)
  */
 export interface ChronoSublevel<TDatabase, KDefault = string, VDefault = string> {
   /** Gets a value as of now. */
@@ -152,10 +155,6 @@ export interface ChronoSublevel<TDatabase, KDefault = string, VDefault = string>
   clear<K = KDefault>(options: ChronoClearOptions<K>): Promise<void>
   /** A snapshot of now, or of `options.at`. */
   snapshot(options?: ChronoSnapshotOptions): ChronoLevelSnapshot
-  /** A sublevel with utf8 keys and values. */
-  sublevel(name: string | string[]): ChronoSublevel<this, string, string>
-  /** A sublevel with the given separator and encodings. */
-  sublevel<K = string, V = string>(name: string | string[], options: AbstractSublevelOptions<K, V>): ChronoSublevel<this, K, V>
   /** Deletes `key`: a delete version; earlier versions stay readable with `at` and in `history`. */
   del(key: KDefault): Promise<void>
   /** Deletes `key`, encoded with `options.keyEncoding`. */
@@ -186,4 +185,78 @@ export interface ChronoSublevel<TDatabase, KDefault = string, VDefault = string>
   attachResource(resource: AbstractResource): void
   /** Stops tracking `resource`. */
   detachResource(resource: AbstractResource): void
+}
+
+/**
+ * The sublevel `db.sublevel()` returns, as TypeScript sees it: abstract-level's
+ * AbstractSublevel, plus {@link ChronoSublevelApi} (the reads typed with `at`, `history()`,
+ * `changes()`). At run time it is a {@link ChronoSublevel}.
+ *
+ * @typeParam TDatabase - the parent database.
+ * @typeParam K - the type of keys under the sublevel's default key encoding.
+ * @typeParam V - the type of values under the sublevel's default value encoding.
+ */
+// ChronoSublevelApi first: its overloads (with `at`, and sublevel() returning this type) are tried first.
+export type ChronoSublevelOf<TDatabase, K, V> = ChronoSublevelApi<K, V> & AbstractSublevel<TDatabase, Buffer, K, V>
+
+/**
+ * What a sublevel of a ChronoLevel adds to abstract-level's AbstractSublevel in TypeScript:
+ * its read methods with `at` in their options (each overload set repeats abstract-level's,
+ * with the options widened), `history()`, `changes()`, and `sublevel()` returning the same
+ * kind of sublevel. Kept free of `this` and of the database type so that a ChronoLevel stays
+ * cheaply assignable to abstract-level's types.
+ *
+ * @typeParam KDefault - the type of keys under the sublevel's default key encoding.
+ * @typeParam VDefault - the type of values under the sublevel's default value encoding.
+ */
+export interface ChronoSublevelApi<KDefault, VDefault> {
+  /** Gets a value as of now. */
+  get(key: KDefault): Promise<VDefault | undefined>
+  /** Gets a value as of now, `options.at` or `options.snapshot`. */
+  get<K = KDefault, V = VDefault>(key: K, options: ChronoGetOptions<K, V>): Promise<V | undefined>
+  /** Gets a value synchronously, as of now. */
+  getSync(key: KDefault): VDefault | undefined
+  /** Gets a value synchronously, as of now, `options.at` or `options.snapshot`. */
+  getSync<K = KDefault, V = VDefault>(key: K, options: ChronoGetOptions<K, V>): V | undefined
+  /** Gets several values as of now. */
+  getMany(keys: KDefault[]): Promise<Array<VDefault | undefined>>
+  /** Gets several values as of one time: now, `options.at` or `options.snapshot`. */
+  getMany<K = KDefault, V = VDefault>(keys: K[], options: ChronoGetManyOptions<K, V>): Promise<Array<V | undefined>>
+  /** True when `key` has a value now. */
+  has(key: KDefault): Promise<boolean>
+  /** True when `key` had a value as of now, `options.at` or `options.snapshot`. */
+  has<K = KDefault>(key: K, options: ChronoHasOptions<K>): Promise<boolean>
+  /** For each key, whether it has a value now. */
+  hasMany(keys: KDefault[]): Promise<boolean[]>
+  /** For each key, whether it had a value as of one time: now, `options.at` or `options.snapshot`. */
+  hasMany<K = KDefault>(keys: K[], options: ChronoHasManyOptions<K>): Promise<boolean[]>
+  /** An iterator of entries, reading the database as of its creation. */
+  iterator(): AbstractIterator<AbstractLevel<Buffer, any, any>, KDefault, VDefault>
+  /** An iterator of entries, reading one time: now, `options.at` or `options.snapshot`. */
+  iterator<K = KDefault, V = VDefault>(options: ChronoIteratorOptions<K, V>): AbstractIterator<AbstractLevel<Buffer, any, any>, K, V>
+  /** An iterator of keys, reading the database as of its creation. */
+  keys(): AbstractKeyIterator<AbstractLevel<Buffer, any, any>, KDefault>
+  /** An iterator of keys, reading one time: now, `options.at` or `options.snapshot`. */
+  keys<K = KDefault>(options: ChronoKeyIteratorOptions<K>): AbstractKeyIterator<AbstractLevel<Buffer, any, any>, K>
+  /** An iterator of values, reading the database as of its creation. */
+  values(): AbstractValueIterator<AbstractLevel<Buffer, any, any>, KDefault, VDefault>
+  /** An iterator of values, reading one time: now, `options.at` or `options.snapshot`. */
+  values<K = KDefault, V = VDefault>(options: ChronoValueIteratorOptions<K, V>): AbstractValueIterator<AbstractLevel<Buffer, any, any>, K, V>
+  /** Deletes every key. */
+  clear(): Promise<void>
+  /** Deletes the keys of a range that had a value now, at `options.at`, or in `options.snapshot`. */
+  clear<K = KDefault>(options: ChronoClearOptions<K>): Promise<void>
+  /** A snapshot of now, or of `options.at`. */
+  snapshot(options?: ChronoSnapshotOptions): ChronoLevelSnapshot
+  /** Every version of `key` in this sublevel; see `ChronoLevel.history`. */
+  history<K = KDefault, V = VDefault>(key: K, options?: ChronoHistoryOptions<K, V>): Promise<Array<LevelVersion<K, V>>>
+  /** Every version of this sublevel's keys in `[gte, lt)` x `[since, until)`; see `ChronoLevel.changes`. */
+  changes<K = KDefault, V = VDefault>(options?: ChronoChangesOptions<K, V>): Promise<Array<LevelVersion<K, V>>>
+  /** A nested sublevel with utf8 keys and values. */
+  sublevel(name: string | string[]): ChronoSublevelOf<AbstractLevel<Buffer, any, any>, string, string>
+  /** A nested sublevel with the given separator and encodings. */
+  sublevel<K = string, V = string>(
+    name: string | string[],
+    options: AbstractSublevelOptions<K, V>,
+  ): ChronoSublevelOf<AbstractLevel<Buffer, any, any>, K, V>
 }
