@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 
+import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import {
   AbstractIterator,
   AbstractKeyIterator,
@@ -28,7 +29,6 @@ import {
 import type { Database } from '../database'
 import type { Snapshot } from '../snapshot'
 import type { Entry, Timestamp } from '../types'
-import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import { abortError, toLevelError } from './errors'
 import { levelKey, seekRange, type StoreRange } from './keys'
 
@@ -74,7 +74,6 @@ export class Cursor {
     pin: Snapshot<Buffer, Buffer> | undefined,
     signal: AbortSignal | undefined,
   ) {
-    this.#signal = signal
     this.#db = db
     this.#range = range
     this.#next = range
@@ -82,6 +81,7 @@ export class Cursor {
     this.#limit = limit >= 0 ? limit : undefined
     this.#at = at
     this.#pin = pin
+    this.#signal = signal
   }
 
   /** The next entry, or undefined at the end of the range. */
