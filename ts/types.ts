@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+import type { ChangeFeed } from './change-feed'
+
 /** A commit timestamp: integer microseconds since the Unix epoch, at most 2^53 - 1. */
 export type Timestamp = number
 
@@ -136,6 +138,38 @@ export interface ChangesOptions<K> {
   until?: At
   /** At most this many versions (a non-negative integer). */
   limit?: number
+  /** `false` or absent: a one-off listing. See {@link LiveChangesOptions} for a live feed. */
+  live?: false
+}
+
+/**
+ * Options of a live change feed, `db.changes({ live: true, ... })`: every version whose key is
+ * in `[gte, lt)`, in commit-timestamp order, first those already committed with `ts >= since`,
+ * then new commits as they happen.
+ */
+export interface LiveChangesOptions<K> {
+  /** Makes `changes()` return a {@link ChangeFeed} instead of a one-off listing. */
+  live: true
+  /** Only keys greater than or equal to this one. */
+  gte?: K
+  /** Only keys strictly less than this one. */
+  lt?: K
+  /**
+   * Start with the versions committed at this time (inclusive); default 0, the whole history
+   * kept. To follow only new commits, pass `db.now() + 1`; to resume a feed, its
+   * {@link ChangeFeed.position}. A `since` before `stats().retentionHorizon` is refused with
+   * InvalidArgumentError: versions it asks for may have been collected.
+   */
+  since?: At
+  /** End the feed once every version with `ts < until` has been handed out (default: never). */
+  until?: At
+  /** Ends the feed when aborted: iteration then completes normally. */
+  signal?: AbortSignal
+  /**
+   * How often, in milliseconds, a waiting feed checks `db.now()` for commits made through other
+   * worker threads (default 50); commits through this thread wake it at once.
+   */
+  pollIntervalMs?: number
 }
 
 /** What `db.compact()` did. */
