@@ -23,8 +23,11 @@ export interface ReadOptions {
 
 /** A key with its value and the commit timestamp of the version the value comes from. */
 export interface Entry<K, V> {
+  /** The key, decoded. */
   key: K
+  /** The value of the version read, decoded. */
   value: V
+  /** The commit timestamp of that version. */
   ts: Timestamp
   /** Never set on committed entries; lets `entry.pending` tell a transaction's own writes apart. */
   pending?: undefined
@@ -32,17 +35,25 @@ export interface Entry<K, V> {
 
 /** A version written by a put: `deleted` is false and `value` is present. */
 export interface PutVersion<K, V> {
+  /** The key written. */
   key: K
+  /** The commit timestamp of the put (shared by every write of its batch or transaction). */
   ts: Timestamp
+  /** The value written. */
   value: V
+  /** Always false for a put. */
   deleted: false
 }
 
 /** A version written by a delete (a tombstone): `deleted` is true and `value` is undefined. */
 export interface DeleteVersion<K> {
+  /** The key deleted. */
   key: K
+  /** The commit timestamp of the delete (shared by every write of its batch or transaction). */
   ts: Timestamp
+  /** Always undefined: a tombstone has no value. */
   value?: undefined
+  /** Always true for a delete. */
   deleted: true
 }
 
@@ -187,16 +198,34 @@ export interface CompactResult {
 }
 
 /** One operation of `db.batch`: a put of `value` under `key`, or a delete of `key`. */
-export type BatchOp<K, V> = { type: 'put'; key: K; value: V } | { type: 'del'; key: K }
+export type BatchOp<K, V> =
+  | {
+      /** Writes `value` under `key`. */
+      type: 'put'
+      /** The key to write. */
+      key: K
+      /** The value to write. */
+      value: V
+    }
+  | {
+      /** Deletes `key` (writes a tombstone version). */
+      type: 'del'
+      /** The key to delete. */
+      key: K
+    }
 
 /**
  * An entry a transaction wrote and has not committed yet, as its own reads return it: it has no
  * commit timestamp until `commit()` resolves (`ts` is undefined, `pending` is true).
  */
 export interface PendingEntry<K, V> {
+  /** The key the transaction wrote. */
   key: K
+  /** The value the transaction wrote. */
   value: V
+  /** Undefined: the write has no commit timestamp before the commit. */
   ts: undefined
+  /** Always true: tells a transaction's own uncommitted write from a committed {@link Entry}. */
   pending: true
 }
 
