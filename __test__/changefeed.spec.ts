@@ -152,6 +152,35 @@ test('a writer in a worker thread is seen, in commit order, by polling', async (
   t.deepEqual(got.slice(COUNT).map(brief), [`${report.batch}:worker:batch:a:1`, `${report.batch}:worker:batch:b:2`, `${report.batch}:worker:batch:c:3`])
 })
 
+test('with writers in two workers and this thread at once, the feed misses and repeats nothing', async (t) => {
+  t.timeout(60_000)
+  const dir = tempDbPath(t)
+  const db = closeAtEnd(t, await open<string, number>(dir, { durability: 'none' }))
+  const COUNT = 300
+  const since = db.now() + 1
+  const feed = db.changes({ live: true, since, pollIntervalMs: 5 })
+  const finished = ['w1:', 'w2:'].map((prefix) => {
+    const data: FeedWriterData = { dir, count: COUNT, prefix }
+    const worker = new Worker(path.join(__dirname, 'fixtures', 'feed-writer.ts'), { workerData: data, execArgv: ['--require', 'tsx/cjs'] })
+    t.teardown(() => worker.terminate())
+    return new Promise<void>((resolve, reject) => {
+      worker.on('error', reject)
+      worker.on('message', (m: FeedWriterMessage) => (m.type === 'ready' ? worker.postMessage('go') : resolve()))
+    })
+  })
+  const local = (async () => {
+    for (let i = 0; i < COUNT; i++) await db.put(`main:${i % 17}`, i)
+  })()
+  const total = 3 * COUNT + 2 * 3
+  const got = await take(feed, total, 45_000)
+  await Promise.all([...finished, local])
+  t.is(await settledWithin(feed.next(), 100), 'pending', 'the feed handed out more versions than were written')
+  await feed.return()
+  const expected = expectedOrder(db).filter((v) => v.ts >= since)
+  t.is(expected.length, total)
+  t.deepEqual(got.map(brief), expected.map(brief))
+})
+
 test('closing the database ends a waiting feed and later next() calls', async (t) => {
   const db = await open<string, number>(tempDbPath(t), { durability: 'none' })
   await db.put('a', 1)
