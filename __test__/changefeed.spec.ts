@@ -270,6 +270,30 @@ test('a catch-up larger than one chunk, with a batch larger than one chunk, stay
   t.is(batch.length, MAX_CHUNK + 10)
 })
 
+test('an open feed holds retention back until it has read; a since before the horizon is refused', async (t) => {
+  const db = closeAtEnd(t, await open<string, number>(tempDbPath(t), { durability: 'none', retention: { maxAgeMs: 300, minVersions: 1 } }))
+  const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, '0')}`)
+  const put = (v: number) => db.batch(keys.map((key) => ({ type: 'put' as const, key, value: v })))
+  const t0 = await put(0)
+  await put(1)
+  const feed = db.changes({ live: true, since: t0 }) // has read nothing yet
+  await sleep(600)
+  await put(2)
+  const held = await db.compact()
+  t.true(held.horizon <= t0, `horizon ${held.horizon} passed the feed's cursor ${t0}`)
+  t.is(held.versionsIn, held.versionsOut, 'retention collected versions the feed has not read')
+  const got = await take(feed, 3 * keys.length)
+  t.deepEqual(got.filter((v) => v.ts === t0).map((v) => v.value), keys.map(() => 0))
+  await feed.return()
+  const freed = await db.compact()
+  t.true(freed.horizon > t0)
+  t.true(freed.versionsIn > freed.versionsOut, 'once the feed ended, retention collects again')
+  t.throws(() => db.changes({ live: true, since: t0 }), { instanceOf: InvalidArgumentError, message: /retention/ })
+  const fromHorizon = db.changes({ live: true })
+  t.is(fromHorizon.position, freed.horizon, 'without since, a feed starts at the retention horizon')
+  await fromHorizon.return()
+})
+
 test('live options are validated', async (t) => {
   const db = closeAtEnd(t, await open<string, number>(tempDbPath(t), { durability: 'none' }))
   const bad: unknown[] = [

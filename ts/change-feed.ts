@@ -20,6 +20,10 @@
  * The feed ends (iteration completes normally) on `return()` (a `break` out of `for await`), when
  * its AbortSignal aborts, when `until` is reached, or when its database closes.
  *
+ * Retention: while it is open, a feed holds a snapshot pin at (or just below) its cursor, moved
+ * forward after each read. Compaction never moves the retention horizon past a pin, so the
+ * versions the feed has yet to read are never collected, however far behind it falls.
+ *
  * @packageDocumentation
  */
 
@@ -47,6 +51,11 @@ export interface FeedSource<K, V> {
    * most `limit` of them when `limit` is given.
    */
   scan(since: Timestamp, until: Timestamp, limit: number | undefined): Array<Version<K, V>>
+  /**
+   * Pins `at` against retention (nothing with `ts >= at` is collected while the pin is held).
+   * @throws InvalidArgumentError when `at` is already before the retention horizon.
+   */
+  pin(at: Timestamp): { release(): void }
   /** Called once when the feed ends, so the database stops tracking it. */
   release(feed: ChangeFeed<K, V>): void
 }
@@ -111,6 +120,8 @@ export class ChangeFeed<K = string, V = any> implements AsyncIterableIterator<Ve
   /** Width of the next window to read; Infinity reads up to now. */
   #span = Infinity
   #ended = false
+  /** Keeps retention from collecting what the feed has not read: held at <= #cursor. */
+  #pin: { release(): void } | undefined
   /** Ends the current sleep early; undefined while not sleeping. */
   #wake: (() => void) | undefined
   /** next() calls run one after the other. */
@@ -128,6 +139,7 @@ export class ChangeFeed<K = string, V = any> implements AsyncIterableIterator<Ve
     this.#until = options.until
     this.#pollMs = options.pollIntervalMs
     this.#signal = options.signal
+    this.#pin = source.pin(Math.min(options.since, source.now()))
     let wakers = wakersByPath.get(source.path)
     if (wakers === undefined) wakersByPath.set(source.path, (wakers = new Set()))
     wakers.add(this.#waker)
@@ -178,6 +190,13 @@ export class ChangeFeed<K = string, V = any> implements AsyncIterableIterator<Ve
       if (wakers.size === 0) wakersByPath.delete(this.#source.path)
     }
     this.#signal?.removeEventListener('abort', this.#onAbort)
+    const pin = this.#pin
+    this.#pin = undefined
+    try {
+      pin?.release()
+    } catch {
+      // The database is closed: its pins are gone with it.
+    }
     this.#source.release(this)
     this.#wake?.()
   }
@@ -227,6 +246,11 @@ export class ChangeFeed<K = string, V = any> implements AsyncIterableIterator<Ve
     this.#buffer = versions
     this.#next = 0
     this.#cursor = hi
+    // Move the pin up to min(hi, now): never past the new cursor, never after now. The new pin
+    // is taken before the old one goes, so what is left to read stays protected throughout.
+    const previous = this.#pin
+    this.#pin = this.#source.pin(Math.min(hi, now))
+    previous?.release()
     if (this.#span !== Infinity && versions.length < MAX_CHUNK / 4) this.#span *= 2
   }
 

@@ -345,9 +345,21 @@ export class Database<K = string, V = any> {
         if (limit !== undefined) Object.assign(query, { limit })
         return [...this.#versions(query)]
       },
+      pin: (at) => {
+        try {
+          return this.#native.pin(at)
+        } catch (err) {
+          throw fromNative(err)
+        }
+      },
       release: (feed) => feeds.delete(feed),
     }
-    const feed = new ChangeFeed<K, V>(source, resolved.feed)
+    let feed: ChangeFeed<K, V>
+    try {
+      feed = new ChangeFeed<K, V>(source, resolved.feed)
+    } catch (err) {
+      throw fromNative(err)
+    }
     if (!feed.ended) feeds.add(feed)
     return feed
   }

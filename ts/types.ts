@@ -169,7 +169,9 @@ export interface LiveChangesOptions<K> {
    * Start with the versions committed at this time (inclusive); default 0, the whole history
    * kept. To follow only new commits, pass `db.now() + 1`; to resume a feed, its
    * {@link ChangeFeed.position}. A `since` before `stats().retentionHorizon` is refused with
-   * InvalidArgumentError: versions it asks for may have been collected.
+   * InvalidArgumentError: versions it asks for may have been collected. Without `since`, the
+   * feed starts at the horizon. While open, the feed keeps retention from collecting anything
+   * it has not read yet.
    */
   since?: At
   /** End the feed once every version with `ts < until` has been handed out (default: never). */
