@@ -233,6 +233,7 @@ test('break out of for await ends the feed; until ends it once reached', async (
   const feed = db.changes({ live: true })
   for await (const v of feed) if (v.value === 1) break
   t.true(feed.ended)
+  t.is(feed.position, stamps[2]!, 'after the end, position still names the first version not handed out')
   t.deepEqual(await feed.next(), { done: true, value: undefined })
 
   const bounded: number[] = []

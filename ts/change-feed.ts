@@ -182,7 +182,9 @@ export class ChangeFeed<K = string, V = any> implements AsyncIterableIterator<Ve
   end(): void {
     if (this.#ended) return
     this.#ended = true
-    this.#buffer = []
+    // Drop what was read but not handed out, except the first such version: `position` stays
+    // right after the end.
+    this.#buffer = this.#buffer.slice(this.#next, this.#next + 1)
     this.#next = 0
     const wakers = wakersByPath.get(this.#source.path)
     if (wakers !== undefined) {

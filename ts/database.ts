@@ -26,6 +26,7 @@ import { ClosedError, ConflictError, fromNative, InvalidArgumentError, ReadOnlyE
 import {
   loadNative,
   type NativeBinding,
+  type NativeChangesOptions,
   type NativeDatabase,
   type NativeHandle,
   type NativeKeyRange,
@@ -341,8 +342,8 @@ export class Database<K = string, V = any> {
       },
       now: () => this.now(),
       scan: (since, until, limit) => {
-        const query = { ...range, since, until }
-        if (limit !== undefined) Object.assign(query, { limit })
+        const query: NativeChangesOptions = { ...range, since, until }
+        if (limit !== undefined) query.limit = limit
         return [...this.#versions(query)]
       },
       pin: (at) => {
