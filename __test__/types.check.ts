@@ -7,6 +7,7 @@
 // functions that are never called, and the file is not an ava test (its name has no .spec).
 
 import {
+  ChangeFeed,
   ChronoError,
   ClosedError,
   ConflictError,
@@ -256,6 +257,30 @@ export function snapshots(db: Database<string, User>): void {
   snap.get(1)
   // @ts-expect-error -- snapshot options take `at` only
   db.snapshot({ isolation: 'snapshot' })
+}
+
+export async function liveChanges(): Promise<void> {
+  const db = await open<string, User>('./users')
+  // One-off listing vs live feed: the `live` flag picks the return type.
+  exact<RangeIterable<Version<string, User>>>()(db.changes({ gte: 'a', lt: 'b', since: 0, until: new Date(), limit: 5 }))
+  exact<RangeIterable<Version<string, User>>>()(db.changes({ live: false }))
+  exact<RangeIterable<Version<string, User>>>()(db.changes())
+  const feed = db.changes({ live: true, since: db.now() + 1, gte: 'a', lt: 'b', signal: new AbortController().signal, pollIntervalMs: 10 })
+  assertType<Equal<typeof feed, ChangeFeed<string, User>>>()
+  for await (const version of feed) {
+    assertType<Equal<typeof version, Version<string, User>>>()
+    if (!version.deleted) exact<number>()(version.value.age)
+  }
+  exact<Timestamp>()(feed.position)
+  exact<boolean>()(feed.ended)
+  // @ts-expect-error -- a live feed has no limit: end it with break, a signal or until
+  db.changes({ live: true, limit: 5 })
+  // @ts-expect-error -- a live feed is async: no synchronous for...of
+  for (const v of db.changes({ live: true })) void v
+  // @ts-expect-error -- pollIntervalMs is a number of milliseconds
+  db.changes({ live: true, pollIntervalMs: '50' })
+  // @ts-expect-error -- wrong key type for the bounds
+  db.changes({ live: true, gte: 1 })
 }
 
 export function errors(err: unknown): void {

@@ -20,11 +20,13 @@ import {
   utf8Codec,
   type Codec,
 } from './codecs'
+import { ChangeFeed, wakeFeeds, type FeedSource } from './change-feed'
 import { DurabilityWaiter } from './durability-waiter'
 import { ClosedError, ConflictError, fromNative, InvalidArgumentError, ReadOnlyError } from './errors'
 import {
   loadNative,
   type NativeBinding,
+  type NativeChangesOptions,
   type NativeDatabase,
   type NativeHandle,
   type NativeKeyRange,
@@ -32,10 +34,12 @@ import {
   type NativeSnapshotPin,
 } from './native'
 import {
+  isLive,
   MAX_TIMESTAMP,
   readAt,
   resolveChangesOptions,
   resolveHistoryOptions,
+  resolveLiveChangesOptions,
   resolveRangeOptions,
   type ResolvedOpenOptions,
 } from './options'
@@ -49,6 +53,7 @@ import type {
   Entry,
   HistoryOptions,
   Isolation,
+  LiveChangesOptions,
   RangeOptions,
   ReadOptions,
   RunTransactionOptions,
@@ -102,6 +107,8 @@ export class Database<K = string, V = any> {
   readonly #writes: DurabilityWaiter
   #closed = false
   #closing: Promise<void> | undefined
+  /** Live feeds reading from this handle: ended when it closes. */
+  readonly #feeds = new Set<ChangeFeed<K, V>>()
 
   /**
    * Wraps an open native handle. Use `open()` instead.
@@ -116,7 +123,10 @@ export class Database<K = string, V = any> {
     this.#keyCodec = options.keyCodec
     this.#valueCodec = options.valueCodec
     this.#readOnly = options.readOnly
-    this.#writes = new DurabilityWaiter((ts) => native.waitDurable(ts))
+    this.#writes = new DurabilityWaiter(
+      (ts) => native.waitDurable(ts),
+      () => wakeFeeds(path),
+    )
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -274,62 +284,136 @@ export class Database<K = string, V = any> {
    * listed as `{ key, ts, deleted: true }`. Commits after `changes()` was called are not listed.
    * On disk, only the extents and blocks whose key and time bounds meet the rectangle are read
    * (see `stats().blocksRead` / `blocksSkipped`).
+   *
+   * With `live: true`, see the other signature: a {@link ChangeFeed} in commit-timestamp order
+   * that goes on with new commits.
    */
-  changes(options?: ChangesOptions<K>): RangeIterable<Version<K, V>> {
+  changes(options?: ChangesOptions<K>): RangeIterable<Version<K, V>>
+  /**
+   * A live change feed: every version whose key is in `[gte, lt)`, in commit-timestamp order
+   * (the versions of one batch or transaction, which share a timestamp, next to each other),
+   * first those already committed with `ts >= since`, then each new commit as it becomes
+   * visible. Iterate it with `for await`; it ends on `break`, when `signal` aborts, once
+   * `until` is reached or when this database handle closes.
+   *
+   * Commits made through this thread wake the feed at once; commits from other worker threads
+   * are noticed by polling `db.now()` every `pollIntervalMs` (default 50 ms).
+   *
+   * @example
+   * ```ts
+   * for await (const v of db.changes({ live: true, since: db.now() + 1 })) {
+   *   console.log(v.ts, v.key, v.deleted ? '(deleted)' : v.value)
+   * }
+   * ```
+   * @throws InvalidArgumentError for bad options, or a `since` before `stats().retentionHorizon`.
+   */
+  changes(options: LiveChangesOptions<K>): ChangeFeed<K, V>
+  changes(options?: ChangesOptions<K> | LiveChangesOptions<K>): RangeIterable<Version<K, V>> | ChangeFeed<K, V> {
     this.#checkOpen()
+    if (isLive(options)) return this.#liveChanges(options as LiveChangesOptions<K>)
     let query: ReturnType<typeof resolveChangesOptions>
     try {
-      query = resolveChangesOptions(options, (key) => encodeKey(this.#keyCodec, key))
+      query = resolveChangesOptions(options as ChangesOptions<K> | undefined, (key) => encodeKey(this.#keyCodec, key))
       const now = this.#native.now()
       if (now < MAX_TIMESTAMP) query.until = Math.min(query.until ?? MAX_TIMESTAMP, now + 1)
     } catch (err) {
       throw fromNative(err)
     }
     if (query.limit === 0) return new RangeIterable(() => this.#emptyIteration())
+    return new RangeIterable(() => this.#versions(query))
+  }
+
+  #liveChanges(options: LiveChangesOptions<K>): ChangeFeed<K, V> {
+    let resolved: ReturnType<typeof resolveLiveChangesOptions<K>>
+    try {
+      resolved = resolveLiveChangesOptions(options, (key) => encodeKey(this.#keyCodec, key))
+      const horizon = this.#native.stats().retentionHorizon
+      if (resolved.feed.since < horizon && options.since !== undefined) {
+        throw new InvalidArgumentError(
+          `changes() cannot resume from ${resolved.feed.since}: retention may have collected versions before ${horizon} (stats().retentionHorizon).`,
+        )
+      }
+      resolved.feed.since = Math.max(resolved.feed.since, horizon)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    const { range } = resolved
+    const feeds = this.#feeds
+    const isClosed = () => this.#closed
+    const source: FeedSource<K, V> = {
+      path: this.path,
+      get closed() {
+        return isClosed()
+      },
+      now: () => this.now(),
+      scan: (since, until, limit) => {
+        const query: NativeChangesOptions = { ...range, since, until }
+        if (limit !== undefined) query.limit = limit
+        return [...this.#versions(query)]
+      },
+      pin: (at) => {
+        try {
+          return this.#native.pin(at)
+        } catch (err) {
+          throw fromNative(err)
+        }
+      },
+      release: (feed) => feeds.delete(feed),
+    }
+    let feed: ChangeFeed<K, V>
+    try {
+      feed = new ChangeFeed<K, V>(source, resolved.feed)
+    } catch (err) {
+      throw fromNative(err)
+    }
+    if (!feed.ended) feeds.add(feed)
+    return feed
+  }
+
+  /** Decoded versions of a native changes() query, read in growing batches. */
+  #versions(query: ReturnType<typeof resolveChangesOptions>): Generator<Version<K, V>> {
+    this.#checkOpen()
+    let cursor: ReturnType<NativeDatabase['changes']>
+    try {
+      cursor = this.#native.changes(query)
+    } catch (err) {
+      throw fromNative(err)
+    }
     const keyCodec = this.#keyCodec
     const valueCodec = this.#valueCodec
-    return new RangeIterable(() => {
-      this.#checkOpen()
-      let cursor: ReturnType<NativeDatabase['changes']>
+    const checkOpen = () => this.#checkOpen()
+    // Per version: key_len u32 | ts f64 | value_len i32 (-1: a delete) | key | value.
+    return (function* (): Generator<Version<K, V>> {
       try {
-        cursor = this.#native.changes(query)
-      } catch (err) {
-        throw fromNative(err)
-      }
-      const checkOpen = () => this.#checkOpen()
-      // Per version: key_len u32 | ts f64 | value_len i32 (-1: a delete) | key | value.
-      return (function* (): Generator<Version<K, V>> {
-        try {
-          for (let batch = 64; ; batch = Math.min(batch * 2, 4096)) {
-            checkOpen()
-            let packed: Buffer
-            try {
-              packed = cursor.nextPacked(batch)
-            } catch (err) {
-              throw fromNative(err)
-            }
-            if (packed.length === 0) return
-            let at = 0
-            while (at < packed.length) {
-              const keyLength = packed.readUInt32LE(at)
-              const ts = packed.readDoubleLE(at + 4)
-              const valueLength = packed.readInt32LE(at + 12)
-              at += 16
-              const key = decodeSlice(keyCodec, packed, at, at + keyLength, 'key')
-              at += keyLength
-              if (valueLength < 0) {
-                yield { key, ts, value: undefined, deleted: true }
-              } else {
-                yield { key, ts, value: decodeSlice(valueCodec, packed, at, at + valueLength, 'value'), deleted: false }
-                at += valueLength
-              }
+        for (let batch = 64; ; batch = Math.min(batch * 2, 4096)) {
+          checkOpen()
+          let packed: Buffer
+          try {
+            packed = cursor.nextPacked(batch)
+          } catch (err) {
+            throw fromNative(err)
+          }
+          if (packed.length === 0) return
+          let at = 0
+          while (at < packed.length) {
+            const keyLength = packed.readUInt32LE(at)
+            const ts = packed.readDoubleLE(at + 4)
+            const valueLength = packed.readInt32LE(at + 12)
+            at += 16
+            const key = decodeSlice(keyCodec, packed, at, at + keyLength, 'key')
+            at += keyLength
+            if (valueLength < 0) {
+              yield { key, ts, value: undefined, deleted: true }
+            } else {
+              yield { key, ts, value: decodeSlice(valueCodec, packed, at, at + valueLength, 'value'), deleted: false }
+              at += valueLength
             }
           }
-        } finally {
-          cursor.close()
         }
-      })()
-    })
+      } finally {
+        cursor.close()
+      }
+    })()
   }
 
   /** The newest visible commit timestamp (integer microseconds); 0 for an empty database. */
@@ -630,6 +714,7 @@ export class Database<K = string, V = any> {
 
   async #shutDown(): Promise<void> {
     this.#closed = true
+    for (const feed of [...this.#feeds]) feed.end()
     await this.#writes.idle()
     try {
       this.#native.close()

@@ -39,10 +39,16 @@ export class DurabilityWaiter {
   /** True from the moment a wait is scheduled until the queue is empty again. */
   #waiting = false
   #onIdle: Array<() => void> = []
+  readonly #onAcknowledged: (() => void) | undefined
 
-  /** @param waitDurable - the binding's waitDurable, bound to its database. */
-  constructor(waitDurable: (ts: Timestamp) => Promise<Timestamp>) {
+  /**
+   * @param waitDurable - the binding's waitDurable, bound to its database.
+   * @param onAcknowledged - called after writes were acknowledged (once per durability wait,
+   *   not once per write), after their promises resolved.
+   */
+  constructor(waitDurable: (ts: Timestamp) => Promise<Timestamp>, onAcknowledged?: () => void) {
     this.#waitDurable = waitDurable
+    this.#onAcknowledged = onAcknowledged
   }
 
   /** Number of writes whose promise has not settled yet. */
@@ -89,9 +95,11 @@ export class DurabilityWaiter {
       if (write.ts <= watermark) write.resolve(write.ts)
       else remaining.push(write)
     }
+    const acknowledged = remaining.length < this.#pending.length
     this.#pending = remaining
     if (remaining.length > 0) this.#waitForNewest()
     else this.#becomeIdle()
+    if (acknowledged) this.#onAcknowledged?.()
   }
 
   #fail(err: unknown): void {

@@ -62,6 +62,7 @@ export async function open<K = string, V = any>(
 }
 
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, MIN_KEY_BYTES, type Codec } from './codecs'
+export { ChangeFeed } from './change-feed'
 export { Database } from './database'
 export { Snapshot } from './snapshot'
 export { Transaction } from './transaction'
@@ -94,6 +95,7 @@ export type {
   Entry,
   HistoryOptions,
   Isolation,
+  LiveChangesOptions,
   PendingEntry,
   RunTransactionOptions,
   SnapshotOptions,

@@ -19,7 +19,8 @@ import {
 } from './codecs'
 import { InvalidArgumentError } from './errors'
 import type { NativeChangesOptions, NativeHistoryOptions, NativeOpenOptions, NativeRangeOptions } from './native'
-import type { ChangesOptions, HistoryOptions, RangeOptions, Timestamp } from './types'
+import type { ChangesOptions, HistoryOptions, LiveChangesOptions, RangeOptions, Timestamp } from './types'
+import { DEFAULT_POLL_MS, type FeedOptions } from './change-feed'
 
 /**
  * When a write's promise resolves:
@@ -110,7 +111,9 @@ const OPEN_OPTION_NAMES = new Set([
 const RETENTION_OPTION_NAMES = new Set(['maxAgeMs', 'minVersions'])
 const READ_OPTION_NAMES = new Set(['at'])
 const RANGE_OPTION_NAMES = new Set(['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'at'])
-const CHANGES_OPTION_NAMES = new Set(['gte', 'lt', 'since', 'until', 'limit'])
+const CHANGES_OPTION_NAMES = new Set(['gte', 'lt', 'since', 'until', 'limit', 'live'])
+const LIVE_CHANGES_OPTION_NAMES = new Set(['live', 'gte', 'lt', 'since', 'until', 'signal', 'pollIntervalMs'])
+const MAX_POLL_MS = 3_600_000
 const HISTORY_OPTION_NAMES = new Set(['since', 'until', 'reverse', 'limit'])
 const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(['sync', 'async', 'none'])
 
@@ -343,5 +346,50 @@ export function resolveChangesOptions<K>(
   if (o.since !== undefined) resolved.since = toTimestamp('since', o.since)
   if (o.until !== undefined) resolved.until = toTimestamp('until', o.until)
   if (o.limit !== undefined) resolved.limit = toLimit(o.limit)
+  if (o.live !== undefined && o.live !== false) {
+    throw new InvalidArgumentError(`Option 'live' must be true or false, got ${describe(o.live)}.`)
+  }
   return resolved
+}
+
+/** True when `options` asks `changes()` for a live feed (`live: true`). @internal */
+export function isLive(options: unknown): boolean {
+  return typeof options === 'object' && options !== null && (options as { live?: unknown }).live === true
+}
+
+/**
+ * Validates the options of a live feed, `changes({ live: true, ... })`, and encodes its key
+ * bounds; `since` defaults to 0.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveLiveChangesOptions<K>(
+  options: LiveChangesOptions<K>,
+  encodeKey: (key: K) => Buffer,
+): { range: NativeChangesOptions; feed: FeedOptions } {
+  const o = optionsObject('changes() options', options, LIVE_CHANGES_OPTION_NAMES)!
+  const range: NativeChangesOptions = {}
+  if (o.gte !== undefined) range.gte = encodeKey(o.gte as K)
+  if (o.lt !== undefined) range.lt = encodeKey(o.lt as K)
+  const signal = o.signal
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean' ||
+      typeof (signal as AbortSignal).addEventListener !== 'function')
+  ) {
+    throw new InvalidArgumentError(`Option 'signal' must be an AbortSignal, got ${describe(signal)}.`)
+  }
+  const pollIntervalMs = o.pollIntervalMs === undefined ? DEFAULT_POLL_MS : positiveNumber('pollIntervalMs', o.pollIntervalMs, false)
+  if (pollIntervalMs > MAX_POLL_MS) {
+    throw new InvalidArgumentError(`Option 'pollIntervalMs' must be at most ${MAX_POLL_MS}, got ${pollIntervalMs}.`)
+  }
+  return {
+    range,
+    feed: {
+      since: o.since === undefined ? 0 : toTimestamp('since', o.since),
+      until: optionalTimestamp('until', o.until),
+      pollIntervalMs,
+      signal: signal as AbortSignal | undefined,
+    },
+  }
 }

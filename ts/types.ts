@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+import type { ChangeFeed } from './change-feed'
+
 /** A commit timestamp: integer microseconds since the Unix epoch, at most 2^53 - 1. */
 export type Timestamp = number
 
@@ -21,8 +23,11 @@ export interface ReadOptions {
 
 /** A key with its value and the commit timestamp of the version the value comes from. */
 export interface Entry<K, V> {
+  /** The key, decoded. */
   key: K
+  /** The value of the version read, decoded. */
   value: V
+  /** The commit timestamp of that version. */
   ts: Timestamp
   /** Never set on committed entries; lets `entry.pending` tell a transaction's own writes apart. */
   pending?: undefined
@@ -30,17 +35,25 @@ export interface Entry<K, V> {
 
 /** A version written by a put: `deleted` is false and `value` is present. */
 export interface PutVersion<K, V> {
+  /** The key written. */
   key: K
+  /** The commit timestamp of the put (shared by every write of its batch or transaction). */
   ts: Timestamp
+  /** The value written. */
   value: V
+  /** Always false for a put. */
   deleted: false
 }
 
 /** A version written by a delete (a tombstone): `deleted` is true and `value` is undefined. */
 export interface DeleteVersion<K> {
+  /** The key deleted. */
   key: K
+  /** The commit timestamp of the delete (shared by every write of its batch or transaction). */
   ts: Timestamp
+  /** Always undefined: a tombstone has no value. */
   value?: undefined
+  /** Always true for a delete. */
   deleted: true
 }
 
@@ -136,6 +149,40 @@ export interface ChangesOptions<K> {
   until?: At
   /** At most this many versions (a non-negative integer). */
   limit?: number
+  /** `false` or absent: a one-off listing. See {@link LiveChangesOptions} for a live feed. */
+  live?: false
+}
+
+/**
+ * Options of a live change feed, `db.changes({ live: true, ... })`: every version whose key is
+ * in `[gte, lt)`, in commit-timestamp order, first those already committed with `ts >= since`,
+ * then new commits as they happen.
+ */
+export interface LiveChangesOptions<K> {
+  /** Makes `changes()` return a {@link ChangeFeed} instead of a one-off listing. */
+  live: true
+  /** Only keys greater than or equal to this one. */
+  gte?: K
+  /** Only keys strictly less than this one. */
+  lt?: K
+  /**
+   * Start with the versions committed at this time (inclusive); default 0, the whole history
+   * kept. To follow only new commits, pass `db.now() + 1`; to resume a feed, its
+   * {@link ChangeFeed.position}. A `since` before `stats().retentionHorizon` is refused with
+   * InvalidArgumentError: versions it asks for may have been collected. Without `since`, the
+   * feed starts at the horizon. While open, the feed keeps retention from collecting anything
+   * it has not read yet.
+   */
+  since?: At
+  /** End the feed once every version with `ts < until` has been handed out (default: never). */
+  until?: At
+  /** Ends the feed when aborted: iteration then completes normally. */
+  signal?: AbortSignal
+  /**
+   * How often, in milliseconds, a waiting feed checks `db.now()` for commits made through other
+   * worker threads (default 50); commits through this thread wake it at once.
+   */
+  pollIntervalMs?: number
 }
 
 /** What `db.compact()` did. */
@@ -153,16 +200,34 @@ export interface CompactResult {
 }
 
 /** One operation of `db.batch`: a put of `value` under `key`, or a delete of `key`. */
-export type BatchOp<K, V> = { type: 'put'; key: K; value: V } | { type: 'del'; key: K }
+export type BatchOp<K, V> =
+  | {
+      /** Writes `value` under `key`. */
+      type: 'put'
+      /** The key to write. */
+      key: K
+      /** The value to write. */
+      value: V
+    }
+  | {
+      /** Deletes `key` (writes a tombstone version). */
+      type: 'del'
+      /** The key to delete. */
+      key: K
+    }
 
 /**
  * An entry a transaction wrote and has not committed yet, as its own reads return it: it has no
  * commit timestamp until `commit()` resolves (`ts` is undefined, `pending` is true).
  */
 export interface PendingEntry<K, V> {
+  /** The key the transaction wrote. */
   key: K
+  /** The value the transaction wrote. */
   value: V
+  /** Undefined: the write has no commit timestamp before the commit. */
   ts: undefined
+  /** Always true: tells a transaction's own uncommitted write from a committed {@link Entry}. */
   pending: true
 }
 
