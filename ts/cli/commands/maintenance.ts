@@ -86,7 +86,9 @@ export function registerMaintenanceCommands(program: Command): void {
           bar.stop()
         }
         process.stdout.write(
-          `compacted ${result.extentsIn} extents into ${result.extentsOut}; ${result.versionsIn} versions in, ${result.versionsOut} out\n`,
+          result.versionsIn === 0
+            ? `flushed; nothing to merge (${result.extentsIn} extent${result.extentsIn === 1 ? '' : 's'})\n`
+            : `compacted ${result.extentsIn} extents into ${result.extentsOut}; ${result.versionsIn} versions in, ${result.versionsOut} out\n`,
         )
       })
     })
