@@ -41,6 +41,7 @@ test('the packed tarball installs into a fresh project and its demo runs', async
     const files = (JSON.parse(pack.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)
     t.log(`${tarballs[0]}: ${files.length} files`)
     t.true(files.includes('dist/demo.js'), `dist/demo.js is not in the package: ${files.join(', ')}`)
+    t.true(files.includes('dist/cli/main.js'), `dist/cli/main.js (the chronokv command) is not in the package`)
   } catch (err) {
     t.log(`could not read the file list from npm pack --json: ${String(err)}`)
   }
@@ -56,4 +57,10 @@ test('the packed tarball installs into a fresh project and its demo runs', async
   t.log(result.stdout.trim().split('\n').slice(0, 20).join('\n'))
   t.is(result.code, 0, `the demo failed:\n${result.stdout}\n${result.stderr}`)
   t.regex(result.stdout, /history/i, 'the demo output does not mention history')
+
+  // The chronokv command is installed as a bin and reads the demo's database.
+  const bin = path.join(projectDir, 'node_modules', '.bin', 'chronokv')
+  const stats = await run(bin, ['stats', dataDir, '--json'], projectDir, 60_000)
+  t.is(stats.code, 0, `chronokv stats failed:\n${stats.stdout}\n${stats.stderr}`)
+  t.true((JSON.parse(stats.stdout || '{}') as { versions?: number }).versions! > 0, stats.stdout)
 })

@@ -3,7 +3,7 @@
  *
  * Keys: `utf8` (default), or bytes written as `hex` or `base64` (`binary` means `hex`).
  * Values: `json` (default: the JSON text as stored by the library's json encoding), `utf8`,
- * or bytes as `hex` or `base64` (`binary` means `base64`). The database is opened with the
+ * or bytes as `hex` or `base64` (`binary` means `hex`). The database is opened with the
  * matching library encodings, so the CLI reads and writes exactly what a program using
  * `open(path, { keyEncoding, valueEncoding })` does.
  *
@@ -56,7 +56,7 @@ function bytesCodec(encoding: 'hex' | 'base64', label: string) {
 export function encodings(key: CliKeyEncoding, value: CliValueEncoding): Encodings {
   const keyBytes = key === 'utf8' ? undefined : bytesCodec(key === 'base64' ? 'base64' : 'hex', 'binary key')
   const valueBytes =
-    value === 'json' || value === 'utf8' ? undefined : bytesCodec(value === 'hex' ? 'hex' : 'base64', 'binary value')
+    value === 'json' || value === 'utf8' ? undefined : bytesCodec(value === 'base64' ? 'base64' : 'hex', 'binary value')
   return {
     keyEncoding: keyBytes === undefined ? 'utf8' : 'binary',
     valueEncoding: valueBytes === undefined ? value as 'json' | 'utf8' : 'binary',

@@ -14,7 +14,8 @@ import { EXIT_CODES_HELP } from './exit-codes'
 
 const OVERVIEW = `
 Times: integer microseconds since the Unix epoch (1769860800123456), an ISO-8601 date
-(2026-01-31, 2026-01-31T12:00:00.123456Z), or "now". Printed as both.
+(2026-01-31, 2026-01-31T12:00:00.123456Z; UTC unless a zone is given), or "now".
+Printed as both.
 
 Examples:
   chronokv put ./data user:alice '{"name":"Alice","plan":"free"}'

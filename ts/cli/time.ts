@@ -22,8 +22,8 @@ export function parseTime(text: string, what = 'time'): number {
   const match = ISO.exec(trimmed)
   if (match !== null) {
     const [, base, fraction = '', zone] = match
-    // Without a zone an ISO date-time is local time in JavaScript; a bare date is UTC.
-    const millis = Date.parse(`${base!.replace(' ', 'T')}${zone ?? (base!.length > 10 ? '' : 'Z')}`)
+    // Without a zone a time is UTC, as every time the CLI prints is.
+    const millis = Date.parse(`${base!.replace(' ', 'T')}${zone ?? 'Z'}`)
     if (!Number.isNaN(millis)) {
       const micros = millis * 1000 + Number(fraction.padEnd(6, '0'))
       if (micros >= 0 && Number.isSafeInteger(micros)) return micros

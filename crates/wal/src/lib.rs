@@ -211,5 +211,5 @@ pub use format::{
 pub use mapped::Mapped;
 pub use options::{Durability, WalOptions, WalStats};
 pub use storage::{FsStorage, LogFile, Storage};
-pub use verify::{verify_log, LogCheck, LogProblem};
+pub use verify::{verify_log, InspectRecord, LogCheck, LogProblem};
 pub use wal::Wal;

@@ -35,6 +35,9 @@ pub struct LogProblem {
     pub reason: String,
 }
 
+/// Inspects an intact commit record's payload (given its seq); `Err` says what is wrong.
+pub type InspectRecord<'a> = &'a mut dyn FnMut(u64, &[u8]) -> Result<(), String>;
+
 /// What [`verify_log`] looked at and found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogCheck {
@@ -55,7 +58,7 @@ pub struct LogCheck {
 pub fn verify_log(
     storage: &dyn Storage,
     dir: &Path,
-    inspect: &mut dyn FnMut(u64, &[u8]) -> Result<(), String>,
+    inspect: InspectRecord<'_>,
     on_bytes: &mut dyn FnMut(u64),
 ) -> Result<LogCheck, WalError> {
     let mut check = LogCheck::default();
@@ -142,7 +145,7 @@ impl Walk<'_> {
         index: u64,
         bytes: &[u8],
         last: bool,
-        inspect: &mut dyn FnMut(u64, &[u8]) -> Result<(), String>,
+        inspect: InspectRecord<'_>,
     ) {
         let Some(header) = bytes.first_chunk::<SEGMENT_HEADER_LEN>() else {
             let reason = format!(
