@@ -214,6 +214,13 @@ test('errors print one line with their code and exit with the documented code', 
   t.regex(tooLong.stderr, /^chronokv: CHRONOKV_INVALID_ARGUMENT: .*4096/)
   t.is(tooLong.stderr.split('\n').length, 2, 'one line')
 
+  const noFile = await cli(['import', path.join(tempDir(t), 'new-db'), path.join(tempDir(t), 'missing.ndjson')])
+  expectExit(t, noFile, 6, 'an import file that is not there')
+  t.regex(noFile.stderr, /^chronokv: CHRONOKV_IO: ENOENT.*missing\.ndjson/)
+  const badOutput = await cli(['export', db, '-o', path.join(tempDir(t), 'no', 'such', 'dir', 'out.ndjson')])
+  expectExit(t, badOutput, 6, 'an export file that cannot be created')
+  t.regex(badOutput.stderr, /^chronokv: CHRONOKV_IO: ENOENT/)
+
   const nowhere = await cli(['get', path.join(tempDir(t), 'nothing-here'), 'k'])
   expectExit(t, nowhere, 6, 'no database at the path')
   t.regex(nowhere.stderr, /^chronokv: CHRONOKV_IO: /)

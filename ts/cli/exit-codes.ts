@@ -68,6 +68,10 @@ export function describeFailure(err: unknown): { exitCode: number; line: string 
     return { exitCode: byCode[err.code] ?? ExitCode.INTERNAL, line: `chronokv: ${err.code}: ${oneLine(err.message)}` }
   }
   const message = err instanceof Error ? err.message : String(err)
+  if (typeof (err as { syscall?: unknown } | null)?.syscall === 'string') {
+    // Node's own file errors (an import file that is not there, an export file not writable).
+    return { exitCode: ExitCode.IO, line: `chronokv: ${ErrorCode.IO}: ${oneLine(message)}` }
+  }
   return { exitCode: ExitCode.INTERNAL, line: `chronokv: ${ErrorCode.INTERNAL}: ${oneLine(message)}` }
 }
 

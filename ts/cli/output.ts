@@ -12,7 +12,14 @@ export class LineWriter {
   #pending: string[] = []
   #size = 0
 
-  constructor(readonly stream: Writable = process.stdout) {}
+  #failed: Error | undefined
+
+  constructor(readonly stream: Writable = process.stdout) {
+    // A file that cannot be opened or written fails the command at the next write, not the process.
+    stream.on('error', (err: Error) => {
+      this.#failed ??= err
+    })
+  }
 
   /** Queues a line; writes a chunk once enough is queued, waiting for the stream to drain. */
   async line(text: string): Promise<void> {
@@ -23,6 +30,7 @@ export class LineWriter {
 
   /** Writes what is queued. */
   async flush(): Promise<void> {
+    if (this.#failed !== undefined) throw this.#failed
     if (this.#pending.length === 0) return
     const chunk = this.#pending.join('\n') + '\n'
     this.#pending = []
@@ -35,7 +43,8 @@ export class LineWriter {
     await this.flush()
     if (this.stream !== process.stdout) {
       this.stream.end()
-      await once(this.stream, 'finish')
+      if (!this.stream.writableFinished) await once(this.stream, 'finish')
     }
+    if (this.#failed !== undefined) throw this.#failed
   }
 }

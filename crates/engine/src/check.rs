@@ -3,8 +3,8 @@
 //! What is read, in order:
 //! 1. the format marker `CHRONOKV`;
 //! 2. `MANIFEST` (its crc32c and structure);
-//! 3. every extent the manifest lists, read from `DATA` with plain positional reads (no memory
-//!    map, nothing cached): its footer and index (each with its crc32c), then every block in
+//! 3. every extent the manifest lists, read from `DATA` (opened read-only; no memory map,
+//!    nothing cached): its footer and index (each with its crc32c), then every block in
 //!    full (crc32c, decompression, every key group, the end-of-block checks against the index),
 //!    and its version count against the manifest's;
 //! 4. every segment of the write-ahead log (chronokv-wal's `verify_log`), each commit record's
@@ -16,8 +16,7 @@
 //! open: the lock is per open file, not per process) and no flusher writes while it is read.
 
 use std::fs::File;
-use std::io::ErrorKind;
-use std::os::unix::fs::FileExt;
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use chronokv_extent::{ExtentReader, Manifest};
@@ -161,7 +160,7 @@ fn check_extents(
     if manifest.extents.is_empty() {
         return Ok(());
     }
-    let file = match File::open(path) {
+    let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             let message = format!(
@@ -191,7 +190,9 @@ fn check_extents(
             continue;
         }
         let mut bytes = vec![0u8; usize::try_from(extent.bytes).unwrap_or(usize::MAX)];
-        file.read_exact_at(&mut bytes, extent.offset)
+        // Plain reads of a file opened read-only: nothing is mapped, cached or written.
+        file.seek(SeekFrom::Start(extent.offset))
+            .and_then(|_| file.read_exact(&mut bytes))
             .map_err(|e| Error::io("read", path, e))?;
         report.bytes += extent.bytes;
         let reader = match ExtentReader::open(bytes) {
