@@ -59,6 +59,10 @@ export function buildProgram(version: string): Command {
   registerWriteCommands(program)
   registerMaintenanceCommands(program)
   registerTransferCommands(program)
-  for (const command of program.commands) command.addHelpText('after', `\nGlobal options (-k, -e, --no-progress) and exit codes: chronokv --help`)
+  for (const command of program.commands) {
+    // Descriptions are written as short source lines; commander wraps them to the terminal.
+    command.description(command.description().replace(/\n/g, ' '))
+    command.addHelpText('after', `\nGlobal options (-k, -e, --no-progress) and exit codes: chronokv --help`)
+  }
   return program
 }
