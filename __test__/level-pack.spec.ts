@@ -88,8 +88,20 @@ test('the packed tarball exposes chronokv and chronokv/level to require, import 
   t.is(tarballs.length, 1, `expected one tarball in ${packDir}`)
   if (pack.code !== 0 || tarballs.length !== 1) return
 
+  // The main package carries no binary: pack the platform package with the built one, as
+  // pack.spec.ts does, and install both.
+  const platformDir = tempDir(t, 'chronokv-level-platform-')
+  fs.cpSync(path.join(ROOT, 'npm', 'linux-x64-gnu'), platformDir, { recursive: true })
+  fs.copyFileSync(path.join(ROOT, 'native', 'chronokv.linux-x64-gnu.node'), path.join(platformDir, 'chronokv.linux-x64-gnu.node'))
+  const platformPackDir = tempDir(t, 'chronokv-level-platform-pack-')
+  const platformPack = await run(npm, ['pack', '--ignore-scripts', '--pack-destination', platformPackDir], platformDir, 5 * 60_000)
+  t.is(platformPack.code, 0, `npm pack of the platform package failed:\n${platformPack.output}`)
+  const platformTarballs = fs.readdirSync(platformPackDir).filter((f) => f.endsWith('.tgz'))
+  if (platformPack.code !== 0 || platformTarballs.length !== 1) return
+
   fs.writeFileSync(path.join(projectDir, 'package.json'), JSON.stringify({ name: 'level-consumer', version: '1.0.0', private: true }))
-  const install = await run(npm, ['install', path.join(packDir, tarballs[0]!), '--no-audit', '--no-fund'], projectDir, 5 * 60_000)
+  const tarballPaths = [path.join(packDir, tarballs[0]!), path.join(platformPackDir, platformTarballs[0]!)]
+  const install = await run(npm, ['install', ...tarballPaths, '--no-audit', '--no-fund'], projectDir, 5 * 60_000)
   t.is(install.code, 0, `npm install of the tarball failed:\n${install.output}`)
   if (install.code !== 0) return
   const installed = path.join(projectDir, 'node_modules', 'chronokv')

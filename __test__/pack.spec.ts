@@ -125,6 +125,7 @@ test('the main and the platform package install from tarballs without Rust and l
   const raw = await pack(t, ROOT, stage)
   t.true(raw.files.includes('dist/index.js') && raw.files.includes('dist/demo.js') && raw.files.includes('native/index.js'), `files missing from the main package: ${raw.files.join(', ')}`)
   t.deepEqual(raw.files.filter((f) => f.endsWith('.node')), [], 'the main package must not carry a .node binary')
+  t.true(raw.files.includes('dist/cli/main.js'), 'dist/cli/main.js (the chronokv command) is not in the main package')
 
   // 2. What `napi pre-publish` publishes: the same files, plus one optional dependency per target.
   const unpacked = path.join(stage, 'main')
@@ -190,4 +191,10 @@ test('the main and the platform package install from tarballs without Rust and l
   t.log(demo.stdout.trim().split('\n').slice(0, 12).join('\n'))
   t.is(demo.code, 0, `the demo failed:\n${demo.stdout}\n${demo.stderr}`)
   t.regex(demo.stdout, /history/i, 'the demo output does not mention history')
+
+  // 7. The chronokv command is installed as a bin and reads the demo's database.
+  const bin = path.join(project, 'node_modules', '.bin', 'chronokv')
+  const stats = await run(bin, ['stats', path.join(project, 'demo-data'), '--json'], project, 60_000, env)
+  t.is(stats.code, 0, `chronokv stats failed:\n${stats.stdout}\n${stats.stderr}`)
+  t.true((JSON.parse(stats.stdout || '{}') as { versions?: number }).versions! > 0, stats.stdout)
 })

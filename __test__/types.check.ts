@@ -8,11 +8,14 @@
 
 import {
   ChangeFeed,
+  check,
   ChronoError,
   ClosedError,
   ConflictError,
   InvalidArgumentError,
   open,
+  type BackupResult,
+  type CheckReport,
   type Codec,
   type Database,
   type Entry,
@@ -296,4 +299,23 @@ export function errors(err: unknown): void {
     void code
     void numeric
   }
+}
+
+export async function maintenance(db: Database<string, User>): Promise<void> {
+  exact<BackupResult>()(await db.backup('./copy'))
+  exact<BackupResult>()(await db.backup('./copy', { at: new Date(), onProgress: (done: number, total: number) => void [done, total] }))
+  exact<Timestamp>()(await db.batchAt(5, [{ type: 'put', key: 'k', value: { name: 'a', age: 1 } }, { type: 'del', key: 'j' }]))
+  exact<Timestamp>()(await db.batchAt(new Date(), []))
+  const report = await check('./users', { onProgress: () => {} })
+  exact<CheckReport>()(report)
+  for (const problem of report.problems) {
+    exact<string>()(problem.file)
+    exact<number>()(problem.offset)
+  }
+  // @ts-expect-error -- a backup needs a directory
+  void db.backup()
+  // @ts-expect-error -- backup options take at and onProgress only
+  void db.backup('./copy', { since: 5 })
+  // @ts-expect-error -- batchAt values are typed like batch
+  void db.batchAt(5, [{ type: 'put', key: 'k', value: 'not a user' }])
 }

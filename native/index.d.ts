@@ -45,6 +45,11 @@ export declare class NativeDatabase {
   delete(key: Buffer): number
   /** Atomic batch; values[i] === null deletes keys[i]. */
   batch(keys: Array<Buffer>, values: Array<Buffer | undefined | null>): number
+  /**
+   * An atomic batch committed at timestamp `ts`, which must be newer than every commit so
+   * far (for import); values[i] === null deletes keys[i]. Returns `ts`.
+   */
+  writeAt(ts: number, keys: Array<Buffer>, values: Array<Buffer | undefined | null>): number
   /** Resolves with the acknowledged watermark once every commit up to `ts` is durable. */
   waitDurable(ts: number): Promise<number>
   /** The newest visible commit timestamp; 0 for an empty database. */
@@ -64,9 +69,19 @@ export declare class NativeDatabase {
   flush(): Promise<void>
   /** Flushes, merges every extent and applies retention. */
   compact(): Promise<NativeCompactStats>
+  /** Copies the database as of `at` (default: now) into `dir`, which must be new or empty. */
+  backup(dir: string, at: number | undefined | null, progress: NativeProgress): Promise<NativeBackupStats>
   stats(): NativeStats
   /** Releases this handle; the last handle in the process closes the engine. Idempotent. */
   close(): void
+}
+
+export declare class NativeProgress {
+  constructor()
+  /** Units done so far. */
+  get done(): number
+  /** The total as far as it is known (0 = not known yet). */
+  get total(): number
 }
 
 export declare class NativeRangeCursor {
@@ -87,6 +102,12 @@ export declare class NativeSnapshotPin {
   /** Lets compaction collect what only this pin kept. Idempotent. */
   release(): void
 }
+
+/**
+ * Verifies every checksum of the (closed) database at `path`; see `chronokv_engine::check`.
+ * Rejects with CHRONOKV_LOCKED while any engine holds it.
+ */
+export declare function checkDatabase(path: string, progress: NativeProgress): Promise<NativeCheckReport>
 
 /**
  * Commits a transaction that read at `readTs`: writes keys[i] = values[i] (null deletes)
@@ -114,12 +135,32 @@ export declare function getInto(handle: ExternalObject<Handle>, key: Buffer, key
 /** True when `key[..keyLen]` has a live value at `at`. */
 export declare function hasKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number, at?: number | undefined | null): boolean
 
+/** What `backup()` copied. */
+export interface NativeBackupStats {
+  path: string
+  at: number
+  versions: number
+  extents: number
+  bytes: number
+}
+
 export interface NativeChangesOptions {
   gte?: Buffer
   lt?: Buffer
   since?: number
   until?: number
   limit?: number
+}
+
+export interface NativeCheckReport {
+  files: number
+  bytes: number
+  extents: number
+  blocks: number
+  versions: number
+  walSegments: number
+  walRecords: number
+  problems: Array<NativeProblem>
 }
 
 /** What `compact()` did. */
@@ -160,6 +201,12 @@ export interface NativeOpenOptions {
   /** Retention window in milliseconds; absent = keep every version. */
   retentionMaxAgeMs?: number
   retentionMinVersions?: number
+}
+
+export interface NativeProblem {
+  file: string
+  offset: number
+  message: string
 }
 
 export interface NativeRangeOptions {

@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 
+import { resolve as resolvePath } from 'node:path'
 import {
   decodeSlice,
   decodeWith,
@@ -37,16 +38,22 @@ import {
   isLive,
   MAX_TIMESTAMP,
   readAt,
+  resolveBackupOptions,
+  toTimestamp,
   resolveChangesOptions,
   resolveHistoryOptions,
   resolveLiveChangesOptions,
   resolveRangeOptions,
   type ResolvedOpenOptions,
 } from './options'
+import { withProgress } from './progress'
 import { PackedIterator, RangeIterable } from './range-iterable'
 import { Snapshot } from './snapshot'
 import { Transaction } from './transaction'
 import type {
+  At,
+  BackupOptions,
+  BackupResult,
   BatchOp,
   ChangesOptions,
   CompactResult,
@@ -485,6 +492,28 @@ export class Database<K = string, V = any> {
     }
   }
 
+  /**
+   * Copies the database as it was at `at` (default: now) into `dir`, which must not exist or
+   * must be empty: the copy opens as a chronokv database with every version up to `at`, and
+   * its `now()` is `at`. The database stays open and writable while the copy is made; a failed
+   * backup removes what it wrote.
+   * @returns a promise of what was copied. It rejects with InvalidArgumentError when `dir`
+   * already holds a database or other files or `at` is bad, ClosedError, or IoError.
+   */
+  async backup(dir: string, options?: BackupOptions): Promise<BackupResult> {
+    this.#checkOpen()
+    if (typeof dir !== 'string' || dir.length === 0) {
+      throw new InvalidArgumentError(`backup() expects a directory path, got ${describe(dir)}.`)
+    }
+    const { at, onProgress } = resolveBackupOptions(options)
+    try {
+      const progress = new this.#binding.NativeProgress()
+      return await withProgress(progress, onProgress, this.#native.backup(resolvePath(dir), at, progress))
+    } catch (err) {
+      throw fromNative(err)
+    }
+  }
+
   // ---- writes ------------------------------------------------------------------------------
 
   /**
@@ -535,29 +564,58 @@ export class Database<K = string, V = any> {
     if (this.#readOnly) return Promise.reject(new ReadOnlyError())
     let ts: Timestamp
     try {
-      if (!Array.isArray(ops)) {
-        throw new InvalidArgumentError(`batch() expects an array of operations, got ${describe(ops)}.`)
-      }
-      if (ops.length === 0) return Promise.resolve(this.#native.now())
-      const keys: Buffer[] = new Array(ops.length)
-      const values: Array<Buffer | null> = new Array(ops.length)
-      for (let i = 0; i < ops.length; i++) {
-        const op: unknown = ops[i]
-        const type = typeof op === 'object' && op !== null ? (op as { type?: unknown }).type : undefined
-        if (type !== 'put' && type !== 'del') {
-          throw new InvalidArgumentError(
-            `batch() operation ${i} must be { type: 'put', key, value } or { type: 'del', key }, got ${describe(op)}.`,
-          )
-        }
-        const { key, value } = op as { key: K; value: V }
-        keys[i] = encodeKey(this.#keyCodec, key)
-        values[i] = type === 'put' ? encodeValue(this.#valueCodec, value) : null
-      }
+      const { keys, values } = this.#encodeOps('batch', ops)
+      if (keys.length === 0) return Promise.resolve(this.#native.now())
       ts = this.#native.batch(keys, values)
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
     return this.#writes.track(ts)
+  }
+
+  /**
+   * Like {@link Database.batch}, committed at the given timestamp `ts` instead of a fresh one:
+   * for restoring exported history (`chronokv import`). `ts` must be newer than every commit
+   * in the database (so history only grows at its end), and afterwards the database never
+   * commits at or below it. Versions that share a timestamp must come in one call.
+   * @returns a promise of `ts`, resolved once the batch is durable. It rejects with
+   * InvalidArgumentError (nothing is written) when `ts` is not newer than the newest commit,
+   * `ops` is empty, or a key or value is bad.
+   */
+  batchAt(ts: At, ops: ReadonlyArray<BatchOp<K, V>>): Promise<Timestamp> {
+    if (this.#closed) return Promise.reject(new ClosedError())
+    if (this.#readOnly) return Promise.reject(new ReadOnlyError())
+    let committed: Timestamp
+    try {
+      const at = toTimestamp('ts', ts)
+      const { keys, values } = this.#encodeOps('batchAt', ops)
+      committed = this.#native.writeAt(at, keys, values)
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    return this.#writes.track(committed)
+  }
+
+  /** Encodes the operations of a batch, checking each. */
+  #encodeOps(what: string, ops: ReadonlyArray<BatchOp<K, V>>): { keys: Buffer[]; values: Array<Buffer | null> } {
+    if (!Array.isArray(ops)) {
+      throw new InvalidArgumentError(`${what}() expects an array of operations, got ${describe(ops)}.`)
+    }
+    const keys: Buffer[] = new Array(ops.length)
+    const values: Array<Buffer | null> = new Array(ops.length)
+    for (let i = 0; i < ops.length; i++) {
+      const op: unknown = ops[i]
+      const type = typeof op === 'object' && op !== null ? (op as { type?: unknown }).type : undefined
+      if (type !== 'put' && type !== 'del') {
+        throw new InvalidArgumentError(
+          `${what}() operation ${i} must be { type: 'put', key, value } or { type: 'del', key }, got ${describe(op)}.`,
+        )
+      }
+      const { key, value } = op as { key: K; value: V }
+      keys[i] = encodeKey(this.#keyCodec, key)
+      values[i] = type === 'put' ? encodeValue(this.#valueCodec, value) : null
+    }
+    return { keys, values }
   }
 
   // ---- snapshots and transactions ----------------------------------------------------------

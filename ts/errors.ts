@@ -150,8 +150,12 @@ const byCode: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
  */
 export function fromNative(err: unknown): ChronoError {
   if (err instanceof ChronoError) return err
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+  let code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
   let message = err instanceof Error ? err.message : `Unexpected failure: ${String(err)}`
+  // Async rejections of the binding's tasks carry napi's own status as `code`; the stable code
+  // travels at the start of the message.
+  const prefixed = /^(CHRONOKV_[A-Z_]+): /.exec(message)
+  if (prefixed !== null && (typeof code !== 'string' || !byCode.has(code))) code = prefixed[1]
   // napi-rs formats messages as "<code>: <reason>"; the code is already on `code`.
   if (typeof code === 'string' && message.startsWith(`${code}: `)) message = message.slice(code.length + 2)
   const ErrorClass = typeof code === 'string' ? byCode.get(code) : undefined

@@ -21,7 +21,9 @@ import { resolve } from 'node:path'
 import { Database } from './database'
 import { ChronoError, ErrorCode, fromNative, InvalidArgumentError } from './errors'
 import { loadNative } from './native'
-import { resolveOpenOptions, type OpenOptions } from './options'
+import { resolveCheckOptions, resolveOpenOptions, type OpenOptions } from './options'
+import { withProgress } from './progress'
+import type { CheckOptions, CheckReport } from './types'
 
 /**
  * Opens the database in directory `path`, creating it unless `createIfMissing: false`.
@@ -61,6 +63,30 @@ export async function open<K = string, V = any>(
   }
 }
 
+/**
+ * Verifies every checksum of the database in directory `path` — its log segments, its
+ * manifest and every block of every extent — without changing anything, and lists every
+ * problem with its file and byte offset (not only the first). The database must not be open:
+ * not in another process, nor in this one.
+ *
+ * @returns a promise of the report; `report.problems` is empty for a healthy database. It
+ *   rejects with LockedError while the database is open, IoError when `path` is not a chronokv
+ *   database or cannot be read.
+ */
+export async function check(path: string, options?: CheckOptions): Promise<CheckReport> {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new InvalidArgumentError('check() expects a non-empty directory path.')
+  }
+  const { onProgress } = resolveCheckOptions(options)
+  try {
+    const binding = loadNative()
+    const progress = new binding.NativeProgress()
+    return await withProgress(progress, onProgress, binding.checkDatabase(resolve(path), progress))
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, MIN_KEY_BYTES, type Codec } from './codecs'
 export { ChangeFeed } from './change-feed'
 export { Database } from './database'
@@ -88,7 +114,12 @@ export {
 export { RangeIterable } from './range-iterable'
 export type {
   At,
+  BackupOptions,
+  BackupResult,
   BatchOp,
+  CheckOptions,
+  CheckProblem,
+  CheckReport,
   ChangesOptions,
   CompactResult,
   DeleteVersion,
@@ -101,6 +132,7 @@ export type {
   SnapshotOptions,
   TransactionEntry,
   TransactionOptions,
+  ProgressListener,
   PutVersion,
   RangeOptions,
   ReadOptions,

@@ -18,7 +18,9 @@ export type NativeBinding = typeof import('../native/index')
 export type NativeHandle = ReturnType<import('../native/index').NativeDatabase['handle']>
 
 export type {
+  NativeBackupStats,
   NativeChangesCursor,
+  NativeCheckReport,
   NativeChangesOptions,
   NativeCompactStats,
   NativeDatabase,
@@ -27,6 +29,7 @@ export type {
   NativeHistoryOptions,
   NativeKeyRange,
   NativeOpenOptions,
+  NativeProgress,
   NativeRangeCursor,
   NativeRangeOptions,
   NativeStats,

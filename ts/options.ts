@@ -19,7 +19,7 @@ import {
 } from './codecs'
 import { InvalidArgumentError } from './errors'
 import type { NativeChangesOptions, NativeHistoryOptions, NativeOpenOptions, NativeRangeOptions } from './native'
-import type { ChangesOptions, HistoryOptions, LiveChangesOptions, RangeOptions, Timestamp } from './types'
+import type { ChangesOptions, HistoryOptions, LiveChangesOptions, ProgressListener, RangeOptions, Timestamp } from './types'
 import { DEFAULT_POLL_MS, type FeedOptions } from './change-feed'
 
 /**
@@ -392,4 +392,32 @@ export function resolveLiveChangesOptions<K>(
       signal: signal as AbortSignal | undefined,
     },
   }
+}
+
+const BACKUP_OPTION_NAMES: ReadonlySet<string> = new Set(['at', 'onProgress'])
+const CHECK_OPTION_NAMES: ReadonlySet<string> = new Set(['onProgress'])
+
+function optionalListener(value: unknown): ProgressListener | undefined {
+  if (value === undefined || typeof value === 'function') return value as ProgressListener | undefined
+  throw new InvalidArgumentError(`'onProgress' must be a function, got ${describe(value)}.`)
+}
+
+/**
+ * Validates `backup` options: `at` (default: now) and an `onProgress` listener.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveBackupOptions(options: unknown): { at: Timestamp | undefined; onProgress: ProgressListener | undefined } {
+  const o = optionsObject('backup options', options, BACKUP_OPTION_NAMES)
+  return { at: optionalTimestamp('at', o?.at), onProgress: optionalListener(o?.onProgress) }
+}
+
+/**
+ * Validates `check` options: an `onProgress` listener.
+ * @throws InvalidArgumentError
+ * @internal
+ */
+export function resolveCheckOptions(options: unknown): { onProgress: ProgressListener | undefined } {
+  const o = optionsObject('check options', options, CHECK_OPTION_NAMES)
+  return { onProgress: optionalListener(o?.onProgress) }
 }

@@ -260,3 +260,64 @@ export interface SnapshotOptions {
   /** The time to pin (default: `db.now()`). */
   at?: At
 }
+
+/** Called now and then during long work with how much is done out of a total (0: not known yet). */
+export type ProgressListener = (done: number, total: number) => void
+
+/** Options of `db.backup`. */
+export interface BackupOptions {
+  /** Copy the database as it was at this time (default: `db.now()`). */
+  at?: At
+  /** Told the versions copied so far, out of the database's version count. */
+  onProgress?: ProgressListener
+}
+
+/** What `db.backup()` copied. */
+export interface BackupResult {
+  /** The absolute path of the copy. */
+  path: string
+  /** The copy holds every version with a timestamp at or before this; its `now()` is this. */
+  at: Timestamp
+  /** Versions copied. */
+  versions: number
+  /** Extents written. */
+  extents: number
+  /** Bytes of those extents. */
+  bytes: number
+}
+
+/** Options of `check()`. */
+export interface CheckOptions {
+  /** Told the bytes checked so far, out of the bytes to check. */
+  onProgress?: ProgressListener
+}
+
+/** One problem `check()` found: the damaged file, the byte offset in it and what failed. */
+export interface CheckProblem {
+  /** The damaged file's path. */
+  file: string
+  /** Byte offset of the damage in that file. */
+  offset: number
+  /** What is wrong there. */
+  message: string
+}
+
+/** What `check()` read and found. */
+export interface CheckReport {
+  /** Files read: the format marker, the manifest, the data file, log segments. */
+  files: number
+  /** Bytes read. */
+  bytes: number
+  /** Extents the manifest lists. */
+  extents: number
+  /** Extent blocks checked. */
+  blocks: number
+  /** Versions in the blocks that passed. */
+  versions: number
+  /** Log segments checked. */
+  walSegments: number
+  /** Intact commit records in the log. */
+  walRecords: number
+  /** Everything wrong, each with its file and offset; empty for a healthy database. */
+  problems: CheckProblem[]
+}

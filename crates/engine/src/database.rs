@@ -253,7 +253,24 @@ impl Database {
     /// neither visible nor acknowledged yet: [`Database::wait_durable`] waits for both.
     /// Later operations on a key shadow earlier ones of the same batch.
     pub fn write(&self, ops: &[Op<'_>]) -> Result<u64> {
-        self.write_checked(ops, None)
+        self.write_checked(ops, None, None)
+    }
+
+    /// [`Database::write`] at a given commit timestamp instead of a fresh one, for restoring
+    /// exported history (`chronokv import`). `ts` must be greater than every timestamp this
+    /// database has issued, imported or recovered (history only grows at its end); otherwise
+    /// nothing is written and the error names `ts` and that newest timestamp. Afterwards the
+    /// clock never issues a timestamp at or below `ts`. Durable and visible through
+    /// [`Database::wait_durable`], like any write. Versions that share a timestamp must come in
+    /// one call: they commit atomically, as a batch does.
+    pub fn write_at(&self, ts: u64, ops: &[Op<'_>]) -> Result<u64> {
+        check_timestamp("ts", ts)?;
+        if ops.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "a write at ts {ts} needs at least one operation"
+            )));
+        }
+        self.write_checked(ops, None, Some(ts))
     }
 
     /// [`Database::write`] for a transaction that read at `validation.read_ts`: under the
@@ -269,10 +286,15 @@ impl Database {
                 self.now()
             )));
         }
-        self.write_checked(ops, Some(validation))
+        self.write_checked(ops, Some(validation), None)
     }
 
-    fn write_checked(&self, ops: &[Op<'_>], validation: Option<&Validation<'_>>) -> Result<u64> {
+    fn write_checked(
+        &self,
+        ops: &[Op<'_>],
+        validation: Option<&Validation<'_>>,
+        at: Option<u64>,
+    ) -> Result<u64> {
         self.ensure_open()?;
         if self.read_only {
             return Err(Error::ReadOnly);
@@ -298,6 +320,14 @@ impl Database {
         let mut sequencer = self.lock_sequencer()?;
         // Checked again under the sequencer: close() takes it too, so nothing is appended after.
         self.ensure_open()?;
+        if let Some(ts) = at {
+            let newest = sequencer.clock.last();
+            if ts <= newest {
+                return Err(Error::InvalidArgument(format!(
+                    "ts {ts} is not after the newest commit {newest}: versions written at a given ts must be newer than everything in the database"
+                )));
+            }
+        }
         if !ops.is_empty()
             && sequencer.token.memtable().stats().bytes >= self.store.tuning.memtable_bytes
         {
@@ -312,7 +342,14 @@ impl Database {
             // A read-only transaction that validated: nothing to log.
             return Ok(self.now());
         }
-        let ts = sequencer.clock.next();
+        let ts = match at {
+            Some(ts) => {
+                // Checked above: ts is after everything issued, so the clock moves forward.
+                sequencer.clock = Clock::starting_after(ts);
+                ts
+            }
+            None => sequencer.clock.next(),
+        };
         // Versions go into the memtable before the record is queued: the WAL acknowledges (and
         // so publishes) the timestamp only after the record is written, by which time every
         // version is in place. If the append fails, the versions stay above the watermark,
@@ -413,6 +450,11 @@ impl Database {
             }
             None => Ok(visible),
         }
+    }
+
+    /// The persistent layer (for backups and checks).
+    pub(crate) fn store(&self) -> &Arc<Store> {
+        &self.store
     }
 
     /// The current read view (kept alive, with every layer it lists, while the `Arc` is held).

@@ -33,11 +33,21 @@
 //! extents and applies the retention policy (see `compact`); open snapshots pin what they can
 //! see (see `pins`).
 //!
+//! # Maintenance
+//! [`check`] verifies every checksum of a closed database's files (log, manifest, every block
+//! of every live extent) read-only, collecting every problem with its file and offset (see
+//! `check`). [`Database::backup`] copies the versions up to a time into a fresh database
+//! through the extent writer, while the source stays open and writable (see `backup`).
+//! [`Database::write_at`] commits at a given timestamp newer than everything in the database,
+//! to restore exported history. Long work reports through a [`Progress`].
+//!
 //! # Processes and threads
 //! A directory is held by one process through an advisory lock on `LOCK`; opening it again
 //! from the same process (for example from several worker_threads) joins the same engine
 //! through a process-wide registry (see [`open`]).
 
+mod backup;
+mod check;
 mod clock;
 mod compact;
 mod crash;
@@ -51,12 +61,15 @@ mod limits;
 mod manifest_file;
 mod options;
 mod pins;
+mod progress;
 mod range;
 mod record;
 mod registry;
 mod store;
 mod view;
 
+pub use backup::BackupStats;
+pub use check::{check, CheckReport, Problem};
 pub use compact::CompactStats;
 pub use crash::CRASH_POINTS;
 pub use database::{Database, DatabaseStats, HistoryOptions, KeyRange, Op, Validation};
@@ -64,5 +77,6 @@ pub use error::{Error, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_TIMESTAMP, MAX_VALUE_BYTES};
 pub use options::{Durability, FsStorage, Options, Retention, Storage};
 pub use pins::SnapshotPin;
+pub use progress::Progress;
 pub use range::{ChangesCursor, ChangesOptions, RangeCursor, RangeOptions};
 pub use registry::{open, DbRef, Handle};

@@ -49,6 +49,10 @@
 //! whose checksum fails. Blocks are found by binary search over the index, mostly on dense
 //! 8-byte summaries of their bounding keys (search.rs); scans are in scan.rs.
 //!
+//! # Verifying
+//! [`ExtentReader::verify_block`] checks one block in full, crc and structure, for
+//! `chronokv check` (verify.rs).
+//!
 //! # Writing
 //! [`ExtentWriter`] takes versions in (key, ts) order, holds at most one block of them
 //! (pending.rs) before sealing it, and reports [`ExtentWriter::bytes_so_far`] so a flush can
@@ -67,6 +71,7 @@ mod reader;
 mod scan;
 mod scratch;
 mod search;
+mod verify;
 mod walk;
 mod writer;
 

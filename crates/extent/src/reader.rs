@@ -58,7 +58,7 @@ pub struct ExtentReader<B> {
     pub(crate) blocks: Vec<BlockMeta>,
     search: KeySearch,
     /// How groups lay out their values (the extent's format version).
-    layout: Layout,
+    pub(crate) layout: Layout,
     /// One bit per block: its crc passed once already. The bytes are immutable (the engine
     /// never rewrites a region while a reader maps it), so a block checked once stays checked,
     /// as in a block cache of verified blocks; this saves the crc (~40% of a point read).

@@ -15,8 +15,9 @@ use napi_derive::napi;
 use crate::changes::NativeChangesCursor;
 use crate::convert::{bound, count, durability, ops, optional_timestamp, timestamp, ts_to_js};
 use crate::errors::{from_engine, from_napi, guard, Result};
-use crate::maintenance::{Compact, Flush};
+use crate::maintenance::{Backup, Compact, Flush};
 use crate::pin::NativeSnapshotPin;
+use crate::progress::NativeProgress;
 use crate::range::NativeRangeCursor;
 use crate::wait::WaitDurable;
 
@@ -225,6 +226,18 @@ impl NativeDatabase {
         })
     }
 
+    /// An atomic batch committed at timestamp `ts`, which must be newer than every commit so
+    /// far (for import); values[i] === null deletes keys[i]. Returns `ts`.
+    #[napi]
+    pub fn write_at(&self, ts: f64, keys: Vec<Buffer>, values: Vec<Option<Buffer>>) -> Result<f64> {
+        guard(|| {
+            let ts = timestamp("ts", ts)?;
+            let ops = ops("batch", &keys, &values)?;
+            let db = self.handle.writable().map_err(from_engine)?;
+            db.write_at(ts, &ops).map(ts_to_js).map_err(from_engine)
+        })
+    }
+
     /// Resolves with the acknowledged watermark once every commit up to `ts` is durable.
     #[napi(ts_return_type = "Promise<number>")]
     pub fn wait_durable(&self, ts: f64) -> Result<AsyncTask<WaitDurable>> {
@@ -336,6 +349,26 @@ impl NativeDatabase {
         guard(|| {
             Ok(AsyncTask::new(Compact::new(
                 self.handle.writable().map_err(from_engine)?.clone(),
+            )))
+        })
+    }
+
+    /// Copies the database as of `at` (default: now) into `dir`, which must be new or empty.
+    #[napi(ts_return_type = "Promise<NativeBackupStats>")]
+    pub fn backup(
+        &self,
+        dir: String,
+        at: Option<f64>,
+        progress: &NativeProgress,
+    ) -> Result<AsyncTask<Backup>> {
+        guard(|| {
+            let at = optional_timestamp("at", at)?;
+            let db = self.handle.db().map_err(from_engine)?;
+            Ok(AsyncTask::new(Backup::new(
+                db.clone(),
+                dir.into(),
+                at,
+                progress.shared(),
             )))
         })
     }

@@ -13,21 +13,25 @@
 #![allow(missing_debug_implementations)]
 
 mod changes;
+mod check;
 mod convert;
 mod database;
 mod errors;
 mod fast;
 mod maintenance;
 mod pin;
+mod progress;
 mod range;
 mod testing;
 mod transaction;
 mod wait;
 
 pub use changes::NativeChangesCursor;
+pub use check::check_database;
 pub use database::NativeDatabase;
 pub use fast::{delete_key, get_into, has_key, put_value};
 pub use pin::NativeSnapshotPin;
+pub use progress::NativeProgress;
 pub use range::NativeRangeCursor;
 pub use testing::crash_points;
 pub use transaction::commit_transaction;

@@ -1,8 +1,8 @@
-//! `flush()` and `compact()`: long-running engine work on a libuv pool thread.
+//! `flush()`, `compact()` and `backup()`: long-running engine work on a libuv pool thread.
 
 use std::sync::Arc;
 
-use chronokv_engine::{CompactStats, Database};
+use chronokv_engine::{BackupStats, CompactStats, Database};
 use napi::bindgen_prelude::*;
 use napi::Result;
 use napi_derive::napi;
@@ -69,6 +69,64 @@ impl Task for Compact {
             versions_in: stats.versions_in as f64,
             versions_out: stats.versions_out as f64,
             horizon: stats.horizon as f64,
+        })
+    }
+}
+
+/// What `backup()` copied.
+#[napi(object)]
+pub struct NativeBackupStats {
+    pub path: String,
+    pub at: f64,
+    pub versions: f64,
+    pub extents: f64,
+    pub bytes: f64,
+}
+
+/// Copies the database as of a time into a fresh directory; see `Database::backup`.
+pub struct Backup {
+    db: Arc<Database>,
+    target: std::path::PathBuf,
+    at: Option<u64>,
+    progress: Arc<chronokv_engine::Progress>,
+}
+
+impl Backup {
+    pub fn new(
+        db: Arc<Database>,
+        target: std::path::PathBuf,
+        at: Option<u64>,
+        progress: Arc<chronokv_engine::Progress>,
+    ) -> Self {
+        Backup {
+            db,
+            target,
+            at,
+            progress,
+        }
+    }
+}
+
+impl Task for Backup {
+    type Output = BackupStats;
+    type JsValue = NativeBackupStats;
+
+    fn compute(&mut self) -> Result<BackupStats> {
+        guard(|| {
+            self.db
+                .backup(&self.target, self.at, &self.progress)
+                .map_err(from_engine)
+        })
+        .map_err(for_task)
+    }
+
+    fn resolve(&mut self, _env: Env, stats: BackupStats) -> Result<NativeBackupStats> {
+        Ok(NativeBackupStats {
+            path: stats.path.display().to_string(),
+            at: stats.at as f64,
+            versions: stats.versions as f64,
+            extents: stats.extents as f64,
+            bytes: stats.bytes as f64,
         })
     }
 }

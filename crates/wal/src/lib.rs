@@ -169,6 +169,11 @@
 //! every durability mode, joins the flusher, then stops the helper (a segment it was preparing
 //! is abandoned; its `.tmp` file is removed now or by the next recovery).
 //!
+//! # Verification
+//!
+//! [`verify_log`] walks every segment read-only and reports every damaged record with its file
+//! and offset instead of stopping at the first (for `chronokv check`; see `verify`).
+//!
 //! # I/O backend
 //!
 //! All file access goes through the small [`Storage`] and [`LogFile`] traits, implemented for
@@ -194,6 +199,7 @@ mod segment;
 pub mod sim;
 mod storage;
 mod sync;
+mod verify;
 mod wal;
 
 pub use checkpoint::CheckpointStats;
@@ -205,4 +211,5 @@ pub use format::{
 pub use mapped::Mapped;
 pub use options::{Durability, WalOptions, WalStats};
 pub use storage::{FsStorage, LogFile, Storage};
+pub use verify::{verify_log, InspectRecord, LogCheck, LogProblem};
 pub use wal::Wal;
