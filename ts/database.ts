@@ -223,7 +223,10 @@ export class Database<K = string, V = any> {
     let range: NativeRangeOptions
     try {
       range = resolveRangeOptions(options, (key) => encodeKey(this.#keyCodec, key))
-      range.at ??= this.#native.now()
+      // One snapshot for the whole iteration: an `at` in the future reads as of now, or a
+      // commit made while iterating (its ts <= at) could show up part way through.
+      const now = this.#native.now()
+      range.at = range.at === undefined ? now : Math.min(range.at, now)
     } catch (err) {
       throw fromNative(err)
     }
