@@ -74,6 +74,7 @@ fn backup_copy_has_the_history_up_to_at_while_writes_go_on() {
     let writer = {
         let (db, stop) = (Arc::clone(&db), Arc::clone(&stop));
         std::thread::spawn(move || {
+            // ORDERING: Relaxed: a stop flag; the join below orders everything after it.
             while !stop.load(Ordering::Relaxed) {
                 fill(&db, 1);
             }
@@ -85,6 +86,7 @@ fn backup_copy_has_the_history_up_to_at_while_writes_go_on() {
     let stats = db.backup(&target, Some(at), &progress).unwrap();
     let now_target = out.path().join("copy-now");
     let now_stats = db.backup(&now_target, None, &Progress::new()).unwrap();
+    // ORDERING: Relaxed: see the loop; join() synchronizes with the writer's end.
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
 
