@@ -1,10 +1,11 @@
 //! As-of point reads against an existing database, native only (no JavaScript in the way), to
 //! tell the engine's cost from the binding's:
 //!
-//! `cargo run --release -p chronokv-engine --example asof_reads -- <dir> <keys> <reads> <oldest-ts>`
+//! `cargo run --release -p chronokv-engine --example asof_reads -- <dir> <keys> <reads> <oldest-ts> [<newest-ts>]`
 //!
 //! Keys are the JS benches' (`key:` + 12 digits, indexes below `<keys>`), times uniform from
-//! `<oldest-ts>` to now; four rounds over the same draws, the first one warming the caches.
+//! `<oldest-ts>` to `<newest-ts>` (default: now); four rounds over the same draws, the first
+//! one warming the caches.
 
 use std::path::Path;
 use std::process::exit;
@@ -14,9 +15,13 @@ use chronokv_engine::{Database, Options};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dir, keys, reads, oldest] = args.as_slice() else {
-        eprintln!("usage: asof_reads <dir> <keys> <reads> <oldest-ts>");
-        exit(2);
+    let (dir, keys, reads, oldest, newest) = match args.as_slice() {
+        [dir, keys, reads, oldest] => (dir, keys, reads, oldest, None),
+        [dir, keys, reads, oldest, newest] => (dir, keys, reads, oldest, Some(newest)),
+        _ => {
+            eprintln!("usage: asof_reads <dir> <keys> <reads> <oldest-ts> [<newest-ts>]");
+            exit(2);
+        }
     };
     let number = |s: &str| -> u64 {
         s.parse().unwrap_or_else(|_| {
@@ -29,7 +34,8 @@ fn main() {
         eprintln!("cannot open {dir}: {e}");
         exit(1)
     });
-    let span = db.now().saturating_sub(oldest).max(1);
+    let newest = newest.map_or_else(|| db.now(), |n| number(n));
+    let span = newest.saturating_sub(oldest).max(1);
     // xorshift64: the same draws every run.
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = || {

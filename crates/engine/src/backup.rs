@@ -91,7 +91,7 @@ impl Database {
             },
         )?;
         let mut versions = 0u64;
-        let written = flush::write_extents(copy.store(), |emit| {
+        let written = flush::write_extents(copy.store(), None, |emit| {
             let mut batch: Vec<(Vec<u8>, u64, Option<Vec<u8>>)> = Vec::with_capacity(BATCH);
             loop {
                 batch.clear();

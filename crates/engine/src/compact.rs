@@ -72,7 +72,7 @@ pub(crate) fn compact(store: &Store, now: u64) -> Result<CompactStats> {
     stats.versions_in = inputs.iter().map(|e| e.versions).sum();
     let boundaries = chunk_boundaries(&inputs);
     let mut versions_out = 0;
-    let written = flush::write_extents(store, |emit| {
+    let written = flush::write_extents(store, None, |emit| {
         let mut chunk: Vec<(Vec<u8>, u64, Option<Vec<u8>>)> = Vec::new();
         for window in boundaries.windows(2) {
             let (lo, hi) = (window[0].as_deref(), window[1].as_deref());

@@ -69,7 +69,13 @@ pub(crate) fn flush_oldest(store: &Store) -> Result<()> {
         return Ok(());
     };
     store.wal.wait_acked(frozen.max_ts)?;
-    let written = write_extents(store, |emit| for_each_version(&frozen.memtable, emit))?;
+    // Blocks never span a jump in time of over a quarter of the memtable's span (see
+    // ExtentWriter::cut_at_time_gaps).
+    let oldest = frozen.memtable.oldest_ts();
+    let time_gap = (oldest <= frozen.max_ts).then(|| (frozen.max_ts - oldest) / 4);
+    let written = write_extents(store, time_gap, |emit| {
+        for_each_version(&frozen.memtable, emit)
+    })?;
     {
         let mut manifest = store.lock_manifest();
         let mut next = manifest.clone();
@@ -140,9 +146,11 @@ fn for_each_version(memtable: &Memtable, emit: &mut Emit<'_>) -> Result<()> {
 }
 
 /// Writes the versions `source` emits (in strictly increasing (key, ts) order) as extents of
-/// about `extent_bytes`, syncs them, and opens them for reading. Nothing is published.
+/// about `extent_bytes`, syncs them, and opens them for reading. Nothing is published. With
+/// `time_gap`, blocks are also cut at jumps in time (ExtentWriter::cut_at_time_gaps).
 pub(crate) fn write_extents(
     store: &Store,
+    time_gap: Option<u64>,
     source: impl FnOnce(&mut Emit<'_>) -> Result<()>,
 ) -> Result<Vec<Arc<LiveExtent>>> {
     let data = &store.data;
@@ -155,7 +163,14 @@ pub(crate) fn write_extents(
         compress: true,
     };
     let mut placed: Vec<chronokv_extent::ManifestExtent> = Vec::new();
-    let mut writer = ExtentWriter::new(options);
+    let new_writer = || {
+        let writer = ExtentWriter::new(options);
+        match time_gap {
+            Some(gap) => writer.cut_at_time_gaps(gap),
+            None => writer,
+        }
+    };
+    let mut writer = new_writer();
     let mut finish =
         |writer: ExtentWriter, file: &mut Box<dyn chronokv_wal::LogFile>| -> Result<()> {
             let Some((bytes, summary)) = writer.finish() else {
@@ -189,7 +204,7 @@ pub(crate) fn write_extents(
         // Cut only between keys, so a key's versions stay in one extent and extents written
         // together never share a key.
         if writer.bytes_so_far() >= store.tuning.extent_bytes as u64 && key != last_key.as_slice() {
-            let full = std::mem::replace(&mut writer, ExtentWriter::new(options));
+            let full = std::mem::replace(&mut writer, new_writer());
             finish(full, &mut file)?;
         }
         if key != last_key.as_slice() {

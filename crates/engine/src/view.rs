@@ -132,6 +132,10 @@ impl View {
     ) -> Result<R> {
         let mut f = Some(f);
         for memtable in self.memtables() {
+            if memtable.oldest_ts() > at {
+                // Nothing this old here (a read far back in time passes every memtable).
+                continue;
+            }
             let found = memtable.get_at(key, at, |version| {
                 version.map(|v| (f.take().expect("called once"))(Some((v.ts(), v.value()))))
             });
@@ -139,18 +143,18 @@ impl View {
                 return Ok(result);
             }
         }
-        // The extents that can hold the key, newest first.
+        // The extents that can hold the key, newest first, with their time spans.
         let candidates = self.keys.candidates(&self.recency, key);
-        let extent_at = |c: &u32| &self.recency[*c as usize];
         let mut best: Option<Owned> = None;
-        for (i, extent) in candidates.iter().map(extent_at).enumerate() {
+        for (i, candidate) in candidates.iter().enumerate() {
             let best_ts = best.as_ref().map(|(ts, _)| *ts);
-            if best_ts.is_some_and(|ts| extent.info.ts_max <= ts) {
+            if best_ts.is_some_and(|ts| candidate.ts_max <= ts) {
                 break;
             }
-            if extent.info.ts_min > at {
+            if candidate.ts_min > at {
                 continue;
             }
+            let extent = &self.recency[candidate.pos as usize];
             let answered = extent.get_with(key, at, |found| {
                 let (ts, value) = found?;
                 if best_ts.is_some_and(|b| ts <= b) {
@@ -161,9 +165,8 @@ impl View {
                 // `ts`, so this is one comparison.
                 let beaten = candidates[i + 1..]
                     .iter()
-                    .map(extent_at)
-                    .take_while(|e| e.info.ts_max > ts)
-                    .any(|e| e.info.ts_min <= at);
+                    .take_while(|later| later.ts_max > ts)
+                    .any(|later| later.ts_min <= at);
                 if beaten {
                     best = Some((ts, value.map(<[u8]>::to_vec)));
                     None
@@ -184,10 +187,11 @@ impl View {
     pub(crate) fn history(&self, key: &[u8], since: u64, until: u64) -> Result<Vec<Owned>> {
         let mut versions: Vec<Owned> = Vec::new();
         let candidates = self.keys.candidates(&self.recency, key);
-        for extent in candidates.iter().rev().map(|&c| &self.recency[c as usize]) {
-            if extent.info.ts_max < since || extent.info.ts_min >= until {
+        for candidate in candidates.iter().rev() {
+            if candidate.ts_max < since || candidate.ts_min >= until {
                 continue;
             }
+            let extent = &self.recency[candidate.pos as usize];
             extent.history(key, since, until, |ts, value| {
                 versions.push((ts, value.map(<[u8]>::to_vec)))
             })?;
@@ -405,9 +409,8 @@ impl View {
         }
         let mut newest = None;
         let candidates = self.keys.candidates(&self.recency, key);
-        let extents = candidates.iter().map(|&c| &self.recency[c as usize]);
-        for extent in extents.take_while(|e| e.info.ts_max > than) {
-            extent.get_with(key, u64::MAX, |found| {
+        for candidate in candidates.iter().take_while(|c| c.ts_max > than) {
+            self.recency[candidate.pos as usize].get_with(key, u64::MAX, |found| {
                 if let Some((ts, _)) = found {
                     if ts > than && newest.is_none_or(|n| ts > n) {
                         newest = Some(ts);

@@ -7,7 +7,8 @@
 //! block  := codec:u8 (0 = raw, 1 = lz4) | raw_len:u32 | payload | crc32c(codec..payload):u32
 //! payload (raw) := key_groups:varint restart_interval:varint group* restart_offset:u32*
 //!                  (one offset per restart_interval groups: the group's payload offset; a
-//!                  restart group's key shares no prefix)
+//!                  restart group's key shares no prefix; writers pick the interval per
+//!                  block, readers take any interval >= 1)
 //! group  := shared:varint suffix_len:varint suffix   key, prefix-compressed against the
 //!                                                     previous key of the block
 //!           versions:varint first_ts:varint width:u8 packed_deltas   timestamps ascending:
@@ -45,9 +46,9 @@
 //! A read walks a block incrementally (walk.rs): the block's crc32c is checked (the first
 //! time a reader reads it), its payload decompressed into a per-thread buffer (scratch.rs),
 //! the walk moved to the last restart point at or before the key, then key groups are read
-//! one at a time and skipped by their lengths until the answer is known. No value is returned from a block
-//! whose checksum fails. Blocks are found by binary search over the index, mostly on dense
-//! 8-byte summaries of their bounding keys (search.rs); scans are in scan.rs.
+//! one at a time and skipped by their lengths until the answer is known. No value is returned
+//! from a block whose checksum fails. Blocks are found through fences over dense 8-byte
+//! summaries of their last keys (search.rs); scans are in scan.rs.
 //!
 //! # Verifying
 //! [`ExtentReader::verify_block`] checks one block in full, crc and structure, for

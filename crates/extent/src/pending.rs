@@ -6,11 +6,17 @@ use chronokv_morton::{interleave, key_coordinate};
 use crate::bitpack;
 use crate::cursor::{put_len_prefixed, put_varint};
 
-/// Every this many groups, a key is stored whole and its offset kept in the block's restart
-/// table (format 2), so a point read walks at most this many groups of a block. LevelDB uses
-/// 16; keys here are usually short next to their versions, so the 4-byte offset and the lost
-/// prefix sharing cost little, and 8 halves the walk.
-pub(crate) const RESTART_INTERVAL: usize = 8;
+/// A restart point about every this many bytes of groups. At a restart point a key is stored
+/// whole and its offset kept in the block's restart table (format 2); a point read
+/// binary-searches the table and then walks the groups after the restart it found, each of
+/// them with all its values. A fixed count of groups (LevelDB's 16, our earlier 8) makes that
+/// walk long where versions are large: 8 groups of one 100-byte value each is 1 KiB, most of a
+/// 4 KiB block, read group by group. Sized in bytes, the walk stays within a few cache lines,
+/// and blocks of small entries keep long runs of shared prefixes.
+const RESTART_BYTES: usize = 512;
+
+/// The most groups between restart points (LevelDB's interval for small entries).
+const MAX_RESTART_INTERVAL: usize = 16;
 
 /// The versions of one block, grouped by key, keys ascending and each key's timestamps
 /// ascending.
@@ -97,19 +103,25 @@ impl PendingBlock {
         self.bytes = 0;
     }
 
+    /// Groups per restart point for this block: about [`RESTART_BYTES`] of them.
+    fn restart_interval(&self) -> usize {
+        let per_group = self.bytes.div_ceil(self.groups.len().max(1)).max(1);
+        (RESTART_BYTES / per_group).clamp(1, MAX_RESTART_INTERVAL)
+    }
+
     /// Encodes the block as a raw payload (the layout in lib.rs) into `out`.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         out.clear();
+        let interval = self.restart_interval();
         put_varint(out, self.groups.len() as u64);
-        put_varint(out, RESTART_INTERVAL as u64);
-        let mut restarts: Vec<u32> =
-            Vec::with_capacity(self.groups.len().div_ceil(RESTART_INTERVAL));
+        put_varint(out, interval as u64);
+        let mut restarts: Vec<u32> = Vec::with_capacity(self.groups.len().div_ceil(interval));
         let mut previous: &[u8] = &[];
         let mut deltas = Vec::new();
         let mut first_version = 0;
         for (g, &(_, versions_end)) in self.groups.iter().enumerate() {
             let key = self.key(g);
-            let shared = if g.is_multiple_of(RESTART_INTERVAL) {
+            let shared = if g.is_multiple_of(interval) {
                 // A payload's length is a u32 in the block header, so offsets fit one.
                 restarts.push(out.len() as u32);
                 0
@@ -142,5 +154,36 @@ impl PendingBlock {
         for offset in restarts {
             out.extend_from_slice(&offset.to_le_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_of(groups: usize, value_len: usize) -> PendingBlock {
+        let mut block = PendingBlock::default();
+        let value = vec![7u8; value_len];
+        for g in 0..groups {
+            block.push(format!("key:{g:012}").as_bytes(), 1, Some(&value));
+        }
+        block
+    }
+
+    #[test]
+    fn restart_points_lie_about_restart_bytes_apart() {
+        // 16-byte keys: a group of one 100-byte version counts 124 bytes, so 4 per 512.
+        assert_eq!(block_of(35, 100).restart_interval(), 4);
+        // Small entries: capped at LevelDB's 16.
+        assert_eq!(block_of(200, 4).restart_interval(), MAX_RESTART_INTERVAL);
+        // Groups larger than the span: every group is a restart point.
+        assert_eq!(block_of(3, 2000).restart_interval(), 1);
+        let mut out = Vec::new();
+        block_of(35, 100).encode(&mut out);
+        // key_groups, then the interval the block was written with.
+        assert_eq!(&out[..2], &[35, 4]);
+        // ceil(35 / 4) = 9 restart offsets end the payload; the last is group 32's.
+        let table = &out[out.len() - 36..];
+        assert_eq!(u32::from_le_bytes(table[..4].try_into().unwrap()), 2);
     }
 }

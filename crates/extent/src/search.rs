@@ -7,22 +7,36 @@
 //! "more than 7"). For keys `a`, `b` with that prefix, `word(a) < word(b)` implies `a < b` (and
 //! `>` likewise), and equal words with a length byte under 8 mean equal keys; only keys
 //! agreeing on 7 bytes past the prefix and longer than that fall back to comparing the keys.
-//! The words sit in one dense array of (first, last) pairs, so the gallop after the search
-//! reads the cache line the search just read.
+//!
+//! The last words sit in one dense array, 8 per cache line, and every [`FANOUT`]th of them
+//! again in a small array of fences: a search goes through the fences (a few KiB per extent,
+//! warm in cache across reads) and then through one group of [`FANOUT`] last words (two cache
+//! lines), so a point read misses the cache about twice here whatever the keys look like.
+//! (Interpolating between the smallest and largest word, tried first, guesses badly on
+//! decimal keys such as "key:000123": their words are far from evenly spread, and the gallop
+//! that repaired a bad guess cost a dozen misses.)
 
 use std::cmp::Ordering;
 use std::ops::Range;
 
 use crate::index::BlockMeta;
 
+/// Last words per fence: two cache lines of them.
+const FANOUT: usize = 16;
+
 #[derive(Debug, Default)]
 pub(crate) struct KeySearch {
     /// Bytes every first and last key in the extent starts with.
     prefix: Vec<u8>,
-    /// Per block: (first key's word, last key's word) for the search, and what a read needs
-    /// next once it has found the block — its oldest timestamp and where it lies — in the same
-    /// cache line, rather than in the block index entry (one more cache miss per read).
-    words: Vec<Entry>,
+    /// Per block, its last key's word.
+    lasts: Vec<u64>,
+    /// `lasts[(j + 1) * FANOUT - 1]` for each full group `j` of [`FANOUT`] blocks: the largest
+    /// last word of the group.
+    fences: Vec<u64>,
+    /// Per block, what a read needs once it has found the block: its first key's word (to
+    /// find where a key's run of blocks ends), oldest timestamp and where it lies, in half a
+    /// cache line rather than in the block index entry.
+    entries: Vec<Entry>,
 }
 
 impl KeySearch {
@@ -40,16 +54,26 @@ impl KeySearch {
         let prefix = head.first_key[..shared].to_vec();
         // index::decode checked that blocks are in key order, so every key has the prefix.
         let rest = |key: &[u8]| word(key.get(shared..).unwrap_or_default());
-        let words: Vec<Entry> = blocks
+        let lasts: Vec<u64> = blocks.iter().map(|b| rest(&b.last_key)).collect();
+        let fences = lasts
+            .chunks_exact(FANOUT)
+            .map(|group| group[FANOUT - 1])
+            .collect();
+        let entries = blocks
             .iter()
             .map(|b| Entry {
-                words: [rest(&b.first_key), rest(&b.last_key)],
+                first: rest(&b.first_key),
                 ts_min: b.ts_min,
                 offset: b.offset,
                 len: b.len,
             })
             .collect();
-        KeySearch { words, prefix }
+        KeySearch {
+            prefix,
+            lasts,
+            fences,
+            entries,
+        }
     }
 
     /// The blocks whose key bounds contain `key`: a contiguous run, since a key's versions may
@@ -60,108 +84,65 @@ impl KeySearch {
             return 0..0;
         };
         let w = word(rest);
-        let cmp = |side: usize, keys: fn(&BlockMeta) -> &[u8], i: usize| match self.words[i].words
-            [side]
-            .cmp(&w)
-        {
+        let n = self.lasts.len().min(blocks.len());
+        let last = |i: usize| self.lasts[i];
+        // A block bound's word against `w`, then (on a tie of inexact words) its key.
+        let tie_break = |bound: u64, bound_key: &[u8]| match bound.cmp(&w) {
             Ordering::Equal if w & 0xff < 8 => Ordering::Equal,
-            Ordering::Equal => keys(&blocks[i]).cmp(key),
+            Ordering::Equal => bound_key.cmp(key),
             decided => decided,
         };
         // First block whose last key is >= key. Words below `w` are keys below `key` and words
         // above it keys above: find the blocks whose last word is `w` or more by words alone,
         // then compare keys only among those whose word equals `w` (none when the word is
         // exact).
-        let last = |i: usize| self.words[i].words[LAST];
-        let at_least = self.first_at_least(w);
+        let at_least = self.first_at_least(w).min(n);
         let start = if w & 0xff < 8 {
             at_least
         } else {
-            let equal = gallop_while(at_least, blocks.len(), |i| last(i) == w);
+            let equal = gallop_while(at_least, n, |i| last(i) == w);
             at_least
                 + partition(equal - at_least, |i| {
-                    cmp(LAST, |b| &b.last_key, at_least + i) == Ordering::Less
+                    tie_break(last(at_least + i), &blocks[at_least + i].last_key) == Ordering::Less
                 })
         };
         // Then gallop over the blocks whose first key is <= key: usually none or one beyond
         // the first, many for a key with a long history.
-        let within = |i: usize| cmp(FIRST, |b| &b.first_key, i) != Ordering::Greater;
-        start..gallop_while(start, blocks.len(), within)
+        let within =
+            |i: usize| tie_break(self.entries[i].first, &blocks[i].first_key) != Ordering::Greater;
+        start..gallop_while(start, n, within)
     }
 }
 
-/// One block in the search array.
+/// One block's entry: see [`KeySearch::entries`].
 #[derive(Debug, Clone, Copy)]
 struct Entry {
-    words: [u64; 2],
+    first: u64,
     ts_min: u64,
     offset: u64,
     len: u64,
 }
 
 impl KeySearch {
-    /// The first block whose last key's word is `w` or more. Keys in an extent are often
-    /// spread evenly over their range (counters, ids, hashes, timestamps), so the first probe
-    /// interpolates between the smallest and largest word; the search then gallops away from
-    /// it, so a bad guess (skewed keys) costs O(log n) probes like a binary search, and a good
-    /// one a probe or two in one or two cache lines instead of a dozen misses.
+    /// The first block whose last key's word is `w` or more: the first group whose fence is
+    /// `w` or more, then within that group (or the partial group after the last fence).
     fn first_at_least(&self, w: u64) -> usize {
-        let n = self.words.len();
-        let last = |i: usize| self.words[i].words[LAST];
-        if n == 0 || w <= last(0) {
-            return 0;
-        }
-        if w > last(n - 1) {
-            return n;
-        }
-        // last(0) < w <= last(n - 1), so the span is positive and the guess lies in 0..n.
-        let (a, b) = (last(0), last(n - 1));
-        let guess = (u128::from(w - a) * (n - 1) as u128 / u128::from(b - a)) as usize;
-        let (lo, hi) = if last(guess) >= w {
-            // The answer is at or before the guess: gallop left to a block below `w`.
-            let (mut hi, mut step) = (guess, 1);
-            loop {
-                if hi < step {
-                    break (0, hi);
-                }
-                let probe = hi - step;
-                if last(probe) < w {
-                    break (probe + 1, hi);
-                }
-                hi = probe;
-                step *= 2;
-            }
-        } else {
-            // After the guess: gallop right to a block at `w` or above (the last one is).
-            let (mut lo, mut step) = (guess + 1, 1);
-            loop {
-                let probe = lo + step - 1;
-                if probe >= n {
-                    break (lo, n);
-                }
-                if last(probe) >= w {
-                    break (lo, probe);
-                }
-                lo = probe + 1;
-                step *= 2;
-            }
-        };
-        lo + partition(hi - lo, |i| last(lo + i) < w)
+        let group = partition(self.fences.len(), |j| self.fences[j] < w);
+        let lo = group * FANOUT;
+        let hi = (lo + FANOUT).min(self.lasts.len());
+        lo + partition(hi - lo, |i| self.lasts[lo + i] < w)
     }
 
     /// Block `i`'s oldest timestamp.
     pub(crate) fn ts_min(&self, i: usize) -> u64 {
-        self.words[i].ts_min
+        self.entries[i].ts_min
     }
 
     /// Block `i`'s bytes in the extent: (offset, len).
     pub(crate) fn span(&self, i: usize) -> (u64, u64) {
-        (self.words[i].offset, self.words[i].len)
+        (self.entries[i].offset, self.entries[i].len)
     }
 }
-
-const FIRST: usize = 0;
-const LAST: usize = 1;
 
 /// The first 7 bytes of `rest`, zero-padded, big-endian, then its length capped at 8.
 fn word(rest: &[u8]) -> u64 {
@@ -265,7 +246,7 @@ mod tests {
 
     #[test]
     fn search_over_many_blocks_matches_comparing_keys() {
-        // Hundreds of blocks, unevenly spread keys (interpolation guesses badly), keys that tie on their 8-byte words (a
+        // Hundreds of blocks (many fence groups), unevenly spread keys, keys that tie on their 8-byte words (a
         // long run of 'x' after the shared prefix), keys whose versions span many blocks.
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move |n: u64| {

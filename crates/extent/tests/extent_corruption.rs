@@ -11,6 +11,12 @@ use common::{build, random_model, Row};
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/extent-v2.bin");
 /// What the format-1 writer produced from the same model, still read.
 const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/extent-v1.bin");
+/// The golden model written by the format-2 writer before it sized restart intervals by bytes
+/// (every block at interval 8): still format 2, still read.
+const GOLDEN_V2_INTERVAL_8: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/extent-v2-interval-8.bin"
+);
 
 /// Every committed golden extent, for the damage tests: (name, bytes).
 fn goldens() -> Vec<(&'static str, Vec<u8>)> {
@@ -104,7 +110,9 @@ fn extent_corruption_golden_file_is_what_the_writer_produces() {
     let golden = std::fs::read(GOLDEN).expect("the golden extent is committed");
     assert_eq!(
         bytes, golden,
-        "format v2 changed: bump FORMAT_VERSION and keep reading v1 and v2"
+        "the writer's output changed: if the format changed, bump FORMAT_VERSION and keep \
+         reading v1 and v2; if only the writer's choices did, keep the old file as a reading test \
+         and regenerate with CHRONOKV_WRITE_GOLDEN=1"
     );
     assert_eq!(read_all(&golden).unwrap(), golden_rows());
     let reader = ExtentReader::open(&golden).unwrap();
@@ -132,6 +140,19 @@ fn extent_corruption_format_1_extents_still_read() {
     );
     assert_eq!(read_all(&v1).unwrap(), golden_rows());
     point_reads_are_right_or_fail(&v1, &golden_rows(), "format 1");
+}
+
+#[test]
+fn extent_corruption_format_2_extents_with_fixed_restart_intervals_still_read() {
+    let old =
+        std::fs::read(GOLDEN_V2_INTERVAL_8).expect("the interval-8 golden extent is committed");
+    let new = std::fs::read(GOLDEN).expect("the golden extent is committed");
+    assert_ne!(
+        old, new,
+        "the two format-2 goldens should differ in their restart intervals"
+    );
+    assert_eq!(read_all(&old).unwrap(), golden_rows());
+    point_reads_are_right_or_fail(&old, &golden_rows(), "format 2, interval 8");
 }
 
 #[test]

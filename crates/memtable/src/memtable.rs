@@ -140,6 +140,9 @@ pub struct Memtable {
     keys: CachePadded<AtomicUsize>,
     versions: CachePadded<AtomicUsize>,
     bytes: CachePadded<AtomicUsize>,
+    /// The oldest commit timestamp ever written here (`u64::MAX` while empty): a read as of an
+    /// earlier time finds nothing in this memtable and need not look (see [`Memtable::oldest_ts`]).
+    oldest: CachePadded<crate::sync::AtomicU64>,
 }
 
 /// The right to append committed versions on the sequencer path. Exactly one exists per
@@ -165,6 +168,7 @@ impl Memtable {
             keys: CachePadded::new(AtomicUsize::new(0)),
             versions: CachePadded::new(AtomicUsize::new(0)),
             bytes: CachePadded::new(AtomicUsize::new(0)),
+            oldest: CachePadded::new(crate::sync::AtomicU64::new(u64::MAX)),
         });
         let token = WriteToken {
             memtable: Arc::clone(&memtable),
@@ -199,6 +203,25 @@ impl Memtable {
                 .fetch_add(key.len() + KEY_OVERHEAD, Ordering::Relaxed);
         }
         entry
+    }
+
+    /// Lowers [`Memtable::oldest_ts`] to `ts` before a version at `ts` is written.
+    fn note_ts(&self, ts: u64) {
+        // ORDERING: the common case (not older than the oldest) only loads. A lowering is a
+        // Release RMW made before the version is written, so a reader that can see the version
+        // (it learned `ts` through the engine's acknowledged watermark, published after the
+        // write) also sees `oldest <= ts` when it loads it with Acquire.
+        if self.oldest.load(crate::sync::Ordering::Relaxed) > ts {
+            self.oldest.fetch_min(ts, crate::sync::Ordering::Release);
+        }
+    }
+
+    /// The oldest commit timestamp written to this memtable (`u64::MAX` when none was): every
+    /// version here is at or after it, so a read as of an earlier time can skip the memtable.
+    /// Trimming never raises it (a lower bound stays a lower bound).
+    pub fn oldest_ts(&self) -> u64 {
+        // ORDERING: Acquire: pairs with the Release in `note_ts`.
+        self.oldest.load(crate::sync::Ordering::Acquire)
     }
 
     fn counted(&self, version_bytes: usize) {
@@ -298,6 +321,7 @@ impl Memtable {
     /// another transaction's intent on the key is a conflict.
     pub fn insert(&self, key: &[u8], ts: u64, value: Option<&[u8]>) -> Result<(), WriteError> {
         let entry = self.entry_or_insert(key);
+        self.note_ts(ts);
         entry.chain.insert(ts, value, &mut Hazards::local())?;
         self.counted(Version::footprint_of(value));
         Ok(())
@@ -329,6 +353,7 @@ impl Memtable {
     /// engine's acknowledged log position).
     pub fn commit_intent(&self, key: &[u8], txn: u64, ts: u64) -> Result<(), WriteError> {
         let entry = self.entry(key).ok_or(WriteError::NoIntent)?;
+        self.note_ts(ts);
         let footprint = entry.chain.commit(txn, ts, &mut Hazards::local())?;
         self.counted(footprint);
         Ok(())
@@ -487,6 +512,25 @@ mod tests {
         assert_eq!(value_at(&m, b"missing", 40), None);
         assert_eq!(m.stats().versions, 4);
         assert_eq!(m.stats().keys, 1);
+    }
+
+    #[test]
+    fn memtable_oldest_ts_is_the_oldest_version_written_and_never_rises() {
+        let (m, mut w) = Memtable::new();
+        assert_eq!(m.oldest_ts(), u64::MAX);
+        w.insert(b"b", 50, Some(b"x"));
+        assert_eq!(m.oldest_ts(), 50);
+        w.insert(b"a", 60, None);
+        w.insert(b"b", 70, Some(b"y"));
+        assert_eq!(m.oldest_ts(), 50);
+        m.put_intent(b"c", 7, 70, Some(b"z")).unwrap();
+        assert_eq!(m.oldest_ts(), 50, "an intent is not a version");
+        m.commit_intent(b"c", 7, 80).unwrap();
+        assert_eq!(m.oldest_ts(), 50);
+        // Trimming the oldest version leaves a lower bound in place.
+        m.trim_before(75, 1);
+        assert_eq!(m.oldest_ts(), 50);
+        assert!(value_at(&m, b"b", 49).is_none());
     }
 
     #[test]

@@ -190,7 +190,10 @@ fn recovery_segments_leftover_temp_segment_is_removed() {
     fs::write(&tmp, [0u8; 100]).unwrap();
     let (wal, seen) = open_collect(dir.path(), no_sync()).unwrap();
     assert_eq!(seen, records(1..=3));
-    assert!(!tmp.exists(), "open left the leftover temp segment in place");
+    assert!(
+        !tmp.exists(),
+        "open left the leftover temp segment in place"
+    );
     wal.close().unwrap();
     assert!(!tmp.exists());
 }
