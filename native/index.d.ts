@@ -124,17 +124,6 @@ export declare function crashPoints(): Array<string>
 /** Logs and applies a delete of `key[..keyLen]`; returns its commit timestamp. */
 export declare function deleteKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number): number
 
-/**
- * Reads the live value of `key[..keyLen]` at `at` into `out`: returns -1 when there is none;
- * otherwise the value's length `n`, with the commit timestamp in `out[0..8]` (f64 LE) and the
- * value in `out[8..8 + n]` — unless `out` is shorter than `8 + n`, in which case nothing is
- * copied and the caller retries with a larger buffer.
- */
-export declare function getInto(handle: ExternalObject<Handle>, key: Buffer, keyLen: number, at: number | undefined | null, out: Buffer): number
-
-/** True when `key[..keyLen]` has a live value at `at`. */
-export declare function hasKey(handle: ExternalObject<Handle>, key: Buffer, keyLen: number, at?: number | undefined | null): boolean
-
 /** What `backup()` copied. */
 export interface NativeBackupStats {
   path: string

@@ -844,6 +844,4 @@ module.exports.checkDatabase = nativeBinding.checkDatabase
 module.exports.commitTransaction = nativeBinding.commitTransaction
 module.exports.crashPoints = nativeBinding.crashPoints
 module.exports.deleteKey = nativeBinding.deleteKey
-module.exports.getInto = nativeBinding.getInto
-module.exports.hasKey = nativeBinding.hasKey
 module.exports.putValue = nativeBinding.putValue

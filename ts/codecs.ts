@@ -261,6 +261,28 @@ export function decodeSlice<T>(codec: Codec<T>, buf: Buffer, start: number, end:
   }
 }
 
+/**
+ * True when `codec.decode` keeps no reference to its input (it builds a string or objects;
+ * msgpack copies binary data out, see getPacker), so the bytes it read may be reused.
+ * @internal
+ */
+export function copiesOnDecode(codec: Codec<unknown>): boolean {
+  return codec === (utf8Codec as Codec<unknown>) || codec === jsonCodec || codec === msgpackCodec
+}
+
+/**
+ * Decodes bytes handed over for good: a view that nothing will overwrite, which the codec may
+ * return or keep (the binary codec returns it as is).
+ * @internal
+ */
+export function decodeOwned<T>(codec: Codec<T>, bytes: Buffer, what: 'key' | 'value'): T {
+  try {
+    return codec.decode(bytes)
+  } catch (err) {
+    throw decodeError(err, what)
+  }
+}
+
 function decodeError(err: unknown, what: 'key' | 'value'): ChronoError {
   if (err instanceof ChronoError) return err
   return new InvalidArgumentError(

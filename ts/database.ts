@@ -11,13 +11,14 @@
 
 import { resolve as resolvePath } from 'node:path'
 import {
+  copiesOnDecode,
+  decodeOwned,
   decodeSlice,
   decodeWith,
   describe,
   encodeKey,
   encodeValue,
   MAX_KEY_BYTES,
-  MAX_VALUE_BYTES,
   utf8Codec,
   type Codec,
 } from './codecs'
@@ -82,8 +83,11 @@ export interface RawEntry {
 
 /** Bytes before the value in the fast read path's output buffer: the commit timestamp (f64 LE). */
 const TS_BYTES = 8
-/** Initial size of a database's reusable read buffer; it grows to fit the largest value read. */
-const INITIAL_READ_BUFFER = 8 * 1024
+/**
+ * Size of a read slab: point reads land in one at the current offset (see Database.#readBuffer);
+ * a value larger than a slab gets a slab of its own.
+ */
+const READ_SLAB_BYTES = 16 * 1024
 /** UTF-8 takes at most 3 bytes per UTF-16 unit, so any string of <= MAX_KEY_BYTES units fits. */
 const KEY_SCRATCH_BYTES = 3 * MAX_KEY_BYTES
 
@@ -101,8 +105,18 @@ export class Database<K = string, V = any> {
   readonly #native: NativeDatabase
   readonly #binding: NativeBinding
   readonly #handle: NativeHandle
-  /** Reused by every point read: the engine copies [ts | value] into it; values decode from it. */
-  #readBuffer: Buffer = Buffer.allocUnsafe(INITIAL_READ_BUFFER)
+  /**
+   * Where point reads land: the engine copies [ts | value] into it at #readOffset. Values of
+   * codecs that keep their input (binary, custom codecs) are handed out as views of it and the
+   * offset moves past them, so a value is copied once and no view is ever overwritten (Node's
+   * Buffer pool works the same way; the slab is zero-filled, so a view's `.buffer` shows only
+   * values this database read). String, JSON and msgpack values are decoded out of it and
+   * their bytes reused by the next read. A full slab is replaced by a fresh one.
+   */
+  #readBuffer: Buffer = Buffer.alloc(READ_SLAB_BYTES)
+  #readOffset = 0
+  /** See #readBuffer: true when values are views of it. */
+  readonly #viewValues: boolean
   /** Reused to encode utf8 keys without allocating. */
   readonly #keyScratch: Buffer = Buffer.allocUnsafe(KEY_SCRATCH_BYTES)
   /** The buffer holding the key last encoded by #encodeKeyArg (the scratch, or the codec's output). */
@@ -129,6 +143,7 @@ export class Database<K = string, V = any> {
     this.#utf8Keys = options.keyCodec === (utf8Codec as Codec<unknown>)
     this.#keyCodec = options.keyCodec
     this.#valueCodec = options.valueCodec
+    this.#viewValues = !copiesOnDecode(options.valueCodec)
     this.#readOnly = options.readOnly
     this.#writes = new DurabilityWaiter(
       (ts) => native.waitDurable(ts),
@@ -147,7 +162,7 @@ export class Database<K = string, V = any> {
     this.#checkOpen()
     try {
       const length = this.#readInto(key, options)
-      return length < 0 ? undefined : decodeSlice(this.#valueCodec, this.#readBuffer, TS_BYTES, TS_BYTES + length, 'value')
+      return length < 0 ? undefined : this.#takeValue(length)
     } catch (err) {
       throw fromNative(err)
     }
@@ -162,9 +177,8 @@ export class Database<K = string, V = any> {
     try {
       const length = this.#readInto(key, options)
       if (length < 0) return undefined
-      const buffer = this.#readBuffer
-      const value = decodeSlice(this.#valueCodec, buffer, TS_BYTES, TS_BYTES + length, 'value')
-      return { key, value, ts: buffer.readDoubleLE(0) }
+      const ts = this.#readBuffer.readDoubleLE(this.#readOffset)
+      return { key, value: this.#takeValue(length), ts }
     } catch (err) {
       throw fromNative(err)
     }
@@ -199,7 +213,7 @@ export class Database<K = string, V = any> {
       const values = new Array<V | undefined>(keys.length)
       for (let i = 0; i < keys.length; i++) {
         const length = this.#readIntoAt(keys[i] as K, at)
-        values[i] = length < 0 ? undefined : decodeSlice(this.#valueCodec, this.#readBuffer, TS_BYTES, TS_BYTES + length, 'value')
+        values[i] = length < 0 ? undefined : this.#takeValue(length)
       }
       return values
     } catch (err) {
@@ -804,9 +818,10 @@ export class Database<K = string, V = any> {
   }
 
   /**
-   * Reads the live value of `key` as of `options.at` into #readBuffer (timestamp first) and
-   * returns its length, or -1 when there is none. Grows the buffer when the value does not fit
-   * and reads again (a newer, larger version may have landed in between, hence the loop).
+   * Reads the live value of `key` as of `options.at` into #readBuffer at #readOffset (timestamp
+   * first) and returns its length, or -1 when there is none. Takes a fresh slab when the value
+   * does not fit after the offset and reads again (a newer, larger version may have landed in
+   * between, hence the loop).
    */
   #readInto(key: K, options: ReadOptions | undefined): number {
     return this.#readIntoAt(key, options === undefined ? undefined : readAt(options))
@@ -816,12 +831,22 @@ export class Database<K = string, V = any> {
   #readIntoAt(key: K, at: Timestamp | undefined): number {
     const keyLength = this.#encodeKeyArg(key)
     for (;;) {
-      const length = this.#binding.getInto(this.#handle, this.#keyArg, keyLength, at, this.#readBuffer)
-      if (length < 0 || TS_BYTES + length <= this.#readBuffer.length) return length
-      let size = this.#readBuffer.length
-      while (size < TS_BYTES + length) size *= 2
-      this.#readBuffer = Buffer.allocUnsafe(Math.min(size, TS_BYTES + MAX_VALUE_BYTES))
+      const offset = this.#readOffset
+      const length = this.#binding.getInto(this.#handle, this.#keyArg, keyLength, at, this.#readBuffer, offset)
+      if (length < 0 || offset + TS_BYTES + length <= this.#readBuffer.length) return length
+      this.#readBuffer = Buffer.alloc(Math.max(READ_SLAB_BYTES, TS_BYTES + length))
+      this.#readOffset = 0
     }
+  }
+
+  /** The value #readIntoAt just placed at #readOffset (`length` bytes), decoded. */
+  #takeValue(length: number): V {
+    const start = this.#readOffset + TS_BYTES
+    const end = start + length
+    if (!this.#viewValues) return decodeSlice(this.#valueCodec, this.#readBuffer, start, end, 'value')
+    // The view is the caller's for good: later reads land after it (8-byte aligned).
+    this.#readOffset = (end + 7) & ~7
+    return decodeOwned(this.#valueCodec, this.#readBuffer.subarray(start, end), 'value')
   }
 
   #checkOpen(): void {

@@ -68,7 +68,12 @@ export interface RetentionOptions {
 export interface OpenOptions<K = string, V = any> {
   /** How keys are encoded (default `'utf8'`). */
   keyEncoding?: KeyEncoding<K>
-  /** How values are encoded (default `'json'`). */
+  /**
+   * How values are encoded (default `'json'`). With `'binary'` (and custom codecs, which get
+   * the bytes to keep), point reads return Buffers that are views of a shared 16 KiB slab, as
+   * `Buffer.allocUnsafe` returns views of Node's pool: each value's bytes are its own and never
+   * overwritten, but `value.buffer` is the whole slab (use `byteOffset` and `byteLength`).
+   */
   valueEncoding?: ValueEncoding<V>
   /** When writes resolve (default `'sync'`). */
   durability?: Durability

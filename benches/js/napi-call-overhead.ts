@@ -1,7 +1,9 @@
 /**
  * The cost of crossing into chronokv's native addon, beside Node's own native functions: a bare
  * `NativeDatabase.now()` (no arguments, returns a number), `has(key)` (one Buffer argument),
- * `get(key)` (returns a new Buffer), the same through the facade, and Node built-ins for scale.
+ * `get(key)` (returns a new Buffer), all three napi-rs class methods; the point reads the facade
+ * uses, `hasKey` and `getInto`, registered as plain Node-API callbacks (crates/node/src/raw.rs);
+ * the facade's own calls; and Node built-ins for scale.
  * Each is called in a tight loop; the best of 5 runs is reported in ns per call.
  *
  * For where the time goes inside one call, profile natively (perf works on this machine with
@@ -49,7 +51,9 @@ async function main(): Promise<void> {
   const opts = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]))
   const dir = mkdtempSync(join(tmpdir(), 'chronokv-bench-napi-'))
   const binding = require(join(REPO_ROOT, 'native', 'index.js')) as {
-    NativeDatabase: { open(path: string, o: object): NativeHandle }
+    NativeDatabase: { open(path: string, o: object): NativeHandle & { handle(): unknown } }
+    getInto(handle: unknown, key: Buffer, keyLen: number, at: number | undefined, out: Buffer, offset: number): number
+    hasKey(handle: unknown, key: Buffer, keyLen: number, at: number | undefined): boolean
   }
   const native = binding.NativeDatabase.open(join(dir, 'native'), { durability: 'sync', createIfMissing: true, readOnly: false })
   const db = await loadChronokv().open<Buffer, Buffer>(join(dir, 'facade'), { keyEncoding: 'binary', valueEncoding: 'binary' })
@@ -58,12 +62,20 @@ async function main(): Promise<void> {
   await native.waitDurable(native.put(key, value))
   await db.put(key, value)
   const calls = 100_000
+  const handle = native.handle()
+  const readOut = Buffer.alloc(4096)
+  const at = native.now()
+  const facadeAt = db.now()
   const cases: Array<[string, () => unknown]> = [
     ['native NativeDatabase.now()', () => native.now()],
     ['native NativeDatabase.has(key)', () => native.has(key)],
     ['native NativeDatabase.get(key) (returns a 100-byte Buffer)', () => native.get(key)],
+    ['raw hasKey(handle, key)', () => binding.hasKey(handle, key, key.length, undefined)],
+    ['raw getInto(handle, key, at, out) (copies 100 bytes)', () => binding.getInto(handle, key, key.length, at, readOut, 0)],
     ['facade db.now()', () => db.now()],
+    ['facade db.has(key)', () => db.has(key)],
     ['facade db.get(key)', () => db.get(key)],
+    ['facade db.get(key, { at })', () => db.get(key, { at: facadeAt })],
     ['Node: process.hrtime()', () => process.hrtime()],
     ['Node: performance.now()', () => performance.now()],
     ['Node: Buffer.alloc(100)', () => Buffer.alloc(100)],
